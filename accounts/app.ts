@@ -1,0 +1,18 @@
+import { Elysia } from "elysia";
+import type { Consumer } from "../shared/consumer";
+import type { Db } from "../shared/db";
+import { healthRoute } from "../shared/health";
+import { problemMapper } from "../shared/http";
+import type { Logger } from "../shared/log";
+import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
+
+export type AccountsAppDeps = AccountRoutesDeps & { db: Db; consumer: Consumer; logger: Logger };
+
+/** The accounts HTTP application; it does not listen, main.ts does. */
+export function createApp(deps: AccountsAppDeps) {
+  return new Elysia()
+    .use(problemMapper(deps.logger))
+    .use(healthRoute("accounts", deps))
+    .use(authRoutes(deps))
+    .use(accountRoutes(deps));
+}

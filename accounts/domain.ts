@@ -1,0 +1,73 @@
+import type { Caller } from "../shared/auth";
+import { AuthError, NotFoundError } from "../shared/errors";
+import type { AccountCreated } from "../shared/events";
+import type { AccountView } from "./schemas";
+
+type Account = {
+  id: number;
+  name: string;
+  description: string;
+  ownedBy: string;
+  createdDate: string;
+  totalRevenueCents: number;
+};
+type Customer = { id: number; accountId: number; name: string; totalRevenueCents: number };
+
+export function accountView(account: Account, customers: Customer[]): AccountView {
+  return {
+    account: {
+      id: account.id,
+      name: account.name,
+      description: account.description,
+      owned_by: account.ownedBy,
+      created_date: account.createdDate,
+    },
+    customers: customers
+      .filter((customer) => customer.accountId === account.id)
+      .map((customer) => ({
+        customer_id: String(customer.id),
+        name: customer.name,
+        total_revenue_cents: customer.totalRevenueCents,
+      })),
+    total_revenue_cents: account.totalRevenueCents,
+  };
+}
+
+/** 404 when the account does not exist, 403 when it belongs to someone else. */
+export function checkAccountReadable(account: Account | undefined, rawId: string, caller: Caller): Account {
+  if (!account) throw new NotFoundError(`no account with id "${rawId}"`);
+  if (account.ownedBy !== caller.username)
+    throw new AuthError(403, `account ${account.id} belongs to another user`);
+  return account;
+}
+
+export function accountCreated(account: Account): AccountCreated {
+  return {
+    type: "AccountCreated",
+    payload: {
+      id: String(account.id),
+      name: account.name,
+      description: account.description,
+      owned_by: account.ownedBy,
+      created_date: account.createdDate,
+    },
+  };
+}
+
+export type DevUser = { username: string; password: string; accountName: string };
+
+/** Parses `user:password:account name` entries separated by commas (the DEV_USERS variable). */
+export function parseDevUsers(spec: string): DevUser[] {
+  return spec
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const [username, password, ...name] = entry.split(":");
+      const accountName = name.join(":");
+      if (!username || !password || !accountName) {
+        throw new Error(`DEV_USERS entry "${entry}" must be written user:password:account name`);
+      }
+      return { username, password, accountName };
+    });
+}

@@ -1,0 +1,79 @@
+import { join } from "node:path";
+import { uuidv7 } from "uuidv7";
+import { createAuthenticator } from "../shared/auth";
+import { loadConfig, redisUrlOf } from "../shared/config";
+import { startConsumer } from "../shared/consumer";
+import { openDatabase } from "../shared/db";
+import { createLogger } from "../shared/log";
+import { createOutboxRelay } from "../shared/outbox";
+import { connectRedis } from "../shared/redis";
+import { runMain, serveUntilSignalled } from "../shared/service";
+import { createStreamReader } from "../shared/stream";
+import { envelopeOf } from "../shared/wire";
+import { createApp } from "./app";
+import { loadSigningKey } from "./auth";
+import { createRevenueProjection } from "./consumer";
+import { accountCreated, parseDevUsers } from "./domain";
+import { seedDevelopmentUsers } from "./seed";
+import { createAccountsStore } from "./store";
+
+await runMain("accounts", async () => {
+  const config = loadConfig(process.env);
+  const logger = createLogger("accounts", config.LOG_LEVEL);
+  const now = () => new Date();
+  const signingKey = await loadSigningKey({
+    privateJwk: config.JWT_PRIVATE_KEY,
+    keyFile: join(config.DATA_DIR, "accounts-signing-key.jwk.json"),
+  });
+  const database = openDatabase(
+    join(config.DATA_DIR, "accounts.sqlite"),
+    new URL("../migrations/accounts", import.meta.url).pathname,
+  );
+  const store = createAccountsStore(database.db);
+  if (config.SEED_DEV_USERS) {
+    const at = now();
+    const seeded = await seedDevelopmentUsers(store, parseDevUsers(config.DEV_USERS), at, (account) =>
+      envelopeOf(accountCreated(account), uuidv7(), at),
+    );
+    if (seeded)
+      logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
+  }
+  const redisUrl = redisUrlOf(config);
+  const redis = connectRedis(redisUrl, logger, "accounts");
+  const relay = createOutboxRelay({ db: database.db, redis, streamKey: config.STREAM_KEY, logger });
+  const consumer = startConsumer({
+    reader: createStreamReader({
+      connect: () => connectRedis(redisUrl, logger, "accounts-reader"),
+      streamKey: config.STREAM_KEY,
+      count: config.CONSUMER_BATCH_SIZE,
+      blockMs: config.CONSUMER_BLOCK_MS,
+    }),
+    projection: createRevenueProjection(database.db, now),
+    logger,
+    now,
+  });
+  const app = createApp({
+    db: database.db,
+    store,
+    signingKey,
+    authenticate: createAuthenticator(signingKey.publicKey),
+    relay,
+    consumer,
+    logger,
+    tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
+    now,
+    newEventId: uuidv7,
+  });
+  serveUntilSignalled({
+    app,
+    hostname: config.HOST,
+    port: config.ACCOUNTS_PORT,
+    logger,
+    closers: [
+      { name: "consumer", close: () => consumer.close() },
+      { name: "outbox relay", close: () => relay.close() },
+      { name: "redis", close: () => redis.quit() },
+      { name: "database", close: () => database.close() },
+    ],
+  });
+});

@@ -1,0 +1,73 @@
+import { Elysia } from "elysia";
+import type { Authenticate } from "../shared/auth";
+import { AuthError } from "../shared/errors";
+import { created, parseJsonBody, pathId } from "../shared/http";
+import type { OutboxRelay } from "../shared/outbox";
+import { envelopeOf } from "../shared/wire";
+import { issueToken, type SigningKey, verifyPassword } from "./auth";
+import { accountCreated, accountView, checkAccountReadable } from "./domain";
+import { createAccountBody, loginBody, type TokenResponse } from "./schemas";
+import type { AccountsStore } from "./store";
+
+export type AccountRoutesDeps = {
+  store: AccountsStore;
+  signingKey: SigningKey;
+  authenticate: Authenticate;
+  relay: Pick<OutboxRelay, "notify">;
+  tokenTtlSeconds: number;
+  now: () => Date;
+  newEventId: () => string;
+};
+
+export function authRoutes({ store, signingKey, tokenTtlSeconds, now }: AccountRoutesDeps) {
+  return new Elysia()
+    .post("/auth/login", async ({ body, headers }): Promise<TokenResponse> => {
+      const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
+      const user = store.findUser(username);
+      if (!(await verifyPassword(password, user?.passwordHash))) {
+        throw new AuthError(401, "wrong username or password");
+      }
+      const token = await issueToken(signingKey, username, now(), tokenTtlSeconds);
+      return { token, token_type: "Bearer", expires_in: tokenTtlSeconds };
+    })
+    .get("/.well-known/jwks.json", ({ set }) => {
+      set.headers["cache-control"] = "public, max-age=300";
+      return { keys: [signingKey.publicJwk] };
+    });
+}
+
+export function accountRoutes({ store, authenticate, relay, now, newEventId }: AccountRoutesDeps) {
+  return new Elysia()
+    .get("/accounts", async ({ headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const owned = store.accountsOwnedBy(caller.username);
+      const customers = store.customersOf(owned.map((account) => account.id));
+      return owned.map((account) => accountView(account, customers));
+    })
+    .get("/accounts/:id", async ({ params, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const id = pathId(params.id);
+      const account = checkAccountReadable(
+        id === undefined ? undefined : store.findAccount(id),
+        params.id,
+        caller,
+      );
+      return accountView(account, store.customersOf([account.id]));
+    })
+    .post("/accounts", async ({ body, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const input = parseJsonBody(createAccountBody, body, headers["content-type"]);
+      const createdAt = now();
+      const account = store.addAccount(
+        {
+          name: input.name,
+          description: input.description,
+          ownedBy: caller.username,
+          createdDate: createdAt.toISOString(),
+        },
+        (row) => envelopeOf(accountCreated(row), newEventId(), createdAt),
+      );
+      relay.notify();
+      return created(accountView(account, []));
+    });
+}

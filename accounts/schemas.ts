@@ -1,0 +1,23 @@
+import { z } from "zod";
+
+export const loginBody = z.strictObject({
+  username: z.string({ error: "must be a string" }).min(1, "must not be empty").max(100, "is too long"),
+  password: z.string({ error: "must be a string" }).min(1, "must not be empty").max(1000, "is too long"),
+});
+
+export const createAccountBody = z.strictObject({
+  name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "is too long"),
+  description: z.string({ error: "must be a string" }).trim().max(1000, "is too long").default(""),
+});
+
+export type LoginBody = z.infer<typeof loginBody>;
+export type CreateAccountBody = z.infer<typeof createAccountBody>;
+
+export type TokenResponse = { token: string; token_type: "Bearer"; expires_in: number };
+
+/** The legacy system's account shape (numeric account id, string customer ids), kept for its clients. */
+export type AccountView = {
+  account: { id: number; name: string; description: string; owned_by: string; created_date: string };
+  customers: { customer_id: string; name: string; total_revenue_cents: number }[];
+  total_revenue_cents: number;
+};

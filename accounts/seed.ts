@@ -1,0 +1,27 @@
+import type { EventEnvelope } from "../shared/wire";
+import { hashPassword } from "./auth";
+import type { DevUser } from "./domain";
+import type { Account, AccountsStore } from "./store";
+
+/**
+ * On a database with no users yet, creates the development users, each owning one account named as
+ * given (user1 gets account 1, ...). Runs once: the users and the AccountCreated events commit together.
+ */
+export async function seedDevelopmentUsers(
+  store: AccountsStore,
+  devUsers: DevUser[],
+  now: Date,
+  describe: (account: Account) => EventEnvelope,
+): Promise<boolean> {
+  if (devUsers.length === 0 || store.hasUsers()) return false;
+  const createdAt = now.toISOString();
+  const entries = await Promise.all(
+    devUsers.map(async ({ username, password, accountName }) => ({
+      user: { username, passwordHash: await hashPassword(password), createdAt },
+      account: { name: accountName, description: accountName, ownedBy: username, createdDate: createdAt },
+    })),
+  );
+  if (store.hasUsers()) return false;
+  store.addUsersWithAccounts(entries, describe);
+  return true;
+}

@@ -1,0 +1,98 @@
+import { asc, eq } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Db } from "../shared/db";
+import { appendToOutbox } from "../shared/outbox";
+import type { EventEnvelope } from "../shared/wire";
+
+/** Accounts as customers knows them: learnt from AccountCreated events, never asked of the accounts service. */
+export const knownAccounts = sqliteTable("known_accounts", {
+  id: integer("id").primaryKey(),
+  name: text("name").notNull(),
+  ownedBy: text("owned_by").notNull(),
+  createdDate: text("created_date").notNull(),
+});
+
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => knownAccounts.id),
+    name: text("name").notNull(),
+    createdDate: text("created_date").notNull(),
+  },
+  (table) => [index("customers_account_id").on(table.accountId)],
+);
+
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    purchaseDate: text("purchase_date").notNull(),
+    purchasePriceCents: integer("purchase_price_cents").notNull(),
+    createdDate: text("created_date").notNull(),
+  },
+  (table) => [index("invoices_customer_id").on(table.customerId)],
+);
+
+export type KnownAccount = typeof knownAccounts.$inferSelect;
+export type Customer = typeof customers.$inferSelect;
+export type Invoice = typeof invoices.$inferSelect;
+
+export type CustomersStore = ReturnType<typeof createCustomersStore>;
+
+/** Queries of the customers database. Each write and the event describing it commit together. */
+export function createCustomersStore(db: Db) {
+  return {
+    findAccount(id: number): KnownAccount | undefined {
+      return db.select().from(knownAccounts).where(eq(knownAccounts.id, id)).get();
+    },
+
+    findCustomer(id: number): Customer | undefined {
+      return db.select().from(customers).where(eq(customers.id, id)).get();
+    },
+
+    invoicesOf(customerId: number): Invoice[] {
+      return db
+        .select()
+        .from(invoices)
+        .where(eq(invoices.customerId, customerId))
+        .orderBy(asc(invoices.id))
+        .all();
+    },
+
+    addCustomer(values: Omit<Customer, "id">, describe: (customer: Customer) => EventEnvelope): Customer {
+      return db.transaction(
+        (tx) => {
+          const customer = tx.insert(customers).values(values).returning().get();
+          appendToOutbox(tx, describe(customer));
+          return customer;
+        },
+        { behavior: "immediate" },
+      );
+    },
+
+    addInvoice(values: Omit<Invoice, "id">, describe: (invoice: Invoice) => EventEnvelope): Invoice {
+      return db.transaction(
+        (tx) => {
+          const invoice = tx.insert(invoices).values(values).returning().get();
+          appendToOutbox(tx, describe(invoice));
+          return invoice;
+        },
+        { behavior: "immediate" },
+      );
+    },
+  };
+}
+
+/** Records an account from its AccountCreated event; false when the id is already known under another owner. */
+export function rememberAccount(tx: Db, account: KnownAccount): boolean {
+  const existing = tx.select().from(knownAccounts).where(eq(knownAccounts.id, account.id)).get();
+  if (existing) return existing.ownedBy === account.ownedBy;
+  tx.insert(knownAccounts).values(account).run();
+  return true;
+}

@@ -1,0 +1,62 @@
+CREATE TABLE `accounts` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`name` text NOT NULL,
+	`description` text NOT NULL,
+	`owned_by` text NOT NULL,
+	`created_date` text NOT NULL,
+	`total_revenue_cents` integer DEFAULT 0 NOT NULL,
+	FOREIGN KEY (`owned_by`) REFERENCES `users`(`username`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `accounts_owned_by` ON `accounts` (`owned_by`);--> statement-breakpoint
+CREATE TABLE `customers` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text NOT NULL,
+	`total_revenue_cents` integer DEFAULT 0 NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `customers_account_id` ON `customers` (`account_id`);--> statement-breakpoint
+CREATE TABLE `invoices` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`customer_id` integer NOT NULL,
+	`purchase_price_cents` integer NOT NULL,
+	`purchase_date` text NOT NULL,
+	FOREIGN KEY (`customer_id`) REFERENCES `customers`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `users` (
+	`username` text PRIMARY KEY NOT NULL,
+	`password_hash` text NOT NULL,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`event_id` text NOT NULL,
+	`event_type` text NOT NULL,
+	`fields` text NOT NULL,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `outbox_event_id_unique` ON `outbox` (`event_id`);--> statement-breakpoint
+CREATE TABLE `checkpoints` (
+	`consumer` text PRIMARY KEY NOT NULL,
+	`position` text NOT NULL,
+	`updated_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `dead_letters` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`consumer` text NOT NULL,
+	`stream_id` text NOT NULL,
+	`reason` text NOT NULL,
+	`fields` text NOT NULL,
+	`recorded_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `processed_events` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`stream_id` text NOT NULL
+);

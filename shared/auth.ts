@@ -1,0 +1,56 @@
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { AuthError, UnavailableError } from "./errors";
+
+export const TOKEN_ISSUER = "streamledger-accounts";
+export const TOKEN_AUDIENCE = "streamledger";
+export const TOKEN_ALGORITHM = "ES256";
+
+/** The authenticated user a request acts for. */
+export type Caller = { username: string };
+
+/** Turns an Authorization header into the caller, or throws 401 (503 if the signing keys cannot be fetched). */
+export type Authenticate = (authorization: string | undefined) => Promise<Caller>;
+
+/** The accounts service's published keys, cached, re-fetched when a token names an unknown key. */
+export function remoteSigningKeys(accountsUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL("/.well-known/jwks.json", accountsUrl), {
+    timeoutDuration: 5000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+  });
+}
+
+/** Verifies `Bearer` JWTs: signature, algorithm, issuer, audience, and a required, unexpired `exp`. */
+export function createAuthenticator(keys: JWTVerifyGetKey | CryptoKey): Authenticate {
+  return async (authorization) => {
+    const token = bearerToken(authorization);
+    try {
+      const { payload } = await (typeof keys === "function"
+        ? jwtVerify(token, keys, verifyOptions)
+        : jwtVerify(token, keys, verifyOptions));
+      if (typeof payload.sub !== "string" || payload.sub === "")
+        throw new AuthError(401, "the token names no user");
+      return { username: payload.sub };
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+        throw new UnavailableError("the token cannot be checked now: the signing keys are unreachable");
+      }
+      throw new AuthError(401, `the token is not valid (${error.code})`);
+    }
+  };
+}
+
+const verifyOptions = {
+  algorithms: [TOKEN_ALGORITHM],
+  issuer: TOKEN_ISSUER,
+  audience: TOKEN_AUDIENCE,
+  requiredClaims: ["exp", "sub"],
+};
+
+function bearerToken(authorization: string | undefined): string {
+  if (!authorization) throw new AuthError(401, "an Authorization: Bearer <token> header is required");
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
+  if (!match?.[1]) throw new AuthError(401, "the Authorization header must use the Bearer scheme");
+  return match[1];
+}

@@ -1,0 +1,37 @@
+/** A sleep that `wake()` cuts short, so loops waiting on a timer stop or resume at once. */
+export function createWakeableSleep() {
+  let pending: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
+  return {
+    sleep(ms: number): Promise<void> {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          pending = null;
+          resolve();
+        }, ms);
+        pending = { timer, resolve };
+      });
+    },
+    wake(): void {
+      if (!pending) return;
+      clearTimeout(pending.timer);
+      const { resolve } = pending;
+      pending = null;
+      resolve();
+    },
+  };
+}
+
+/** Exponential backoff with full jitter between `minMs` and `maxMs`; `reset()` after a success. */
+export function createBackoff(minMs = 100, maxMs = 5000, random: () => number = Math.random) {
+  let attempt = 0;
+  return {
+    next(): number {
+      const ceiling = Math.min(maxMs, minMs * 2 ** attempt);
+      attempt += 1;
+      return Math.round(minMs + random() * (ceiling - minMs));
+    },
+    reset(): void {
+      attempt = 0;
+    },
+  };
+}

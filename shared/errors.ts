@@ -1,0 +1,48 @@
+/** An error domain code throws to end a request with a given status, mapped to a problem body by shared/http. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly errors?: Record<string, string[]>,
+  ) {
+    super(detail);
+  }
+}
+
+/** 422 (or 400/415 where the request itself is unreadable); `errors` maps each field path to its problems. */
+export class ValidationError extends HttpError {
+  constructor(errors: Record<string, string[]>, detail = "the request has invalid fields", status = 422) {
+    super(status, "Invalid request", detail, errors);
+  }
+
+  /** A single field's problem. */
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError({ [field]: [message] }, `${field} ${message}`);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(detail: string) {
+    super(404, "Not found", detail);
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(detail: string) {
+    super(409, "Conflict", detail);
+  }
+}
+
+/** 401 when the caller is not authenticated, 403 when authenticated but not allowed. */
+export class AuthError extends HttpError {
+  constructor(status: 401 | 403, detail: string) {
+    super(status, status === 401 ? "Unauthorized" : "Forbidden", detail);
+  }
+}
+
+export class UnavailableError extends HttpError {
+  constructor(detail: string) {
+    super(503, "Service unavailable", detail);
+  }
+}

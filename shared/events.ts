@@ -1,0 +1,73 @@
+import { z } from "zod";
+
+/** Ids on the wire are decimal integer strings, as in the legacy system; capped to stay exact in JS numbers. */
+export const decimalId = z
+  .string()
+  .regex(/^[1-9][0-9]{0,14}$/, 'must be a decimal integer string, e.g. "42"');
+
+/** One invoice may not exceed ten billion cents: totals stay far below 2^53 and stay exact. */
+export const MAX_INVOICE_CENTS = 10_000_000_000;
+
+export const cents = z
+  .number({ error: "must be an integer number of cents" })
+  .int("must be an integer number of cents")
+  .positive("must be greater than zero")
+  .max(MAX_INVOICE_CENTS, `must be at most ${MAX_INVOICE_CENTS}`);
+
+/** A real calendar day written YYYY-MM-DD (2019-02-30 is refused). */
+export const calendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
+  .refine(isCalendarDate, "is not a real calendar date");
+
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.split("-").map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  date.setUTCFullYear(year);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const accountCreatedPayload = z.object({
+  id: decimalId,
+  name: z.string(),
+  description: z.string(),
+  owned_by: z.string().min(1),
+  created_date: timestamp,
+});
+
+export const customerCreatedPayload = z.object({
+  id: decimalId,
+  account_id: decimalId,
+  name: z.string(),
+  created_date: timestamp,
+});
+
+export const invoiceCreatedPayload = z.object({
+  id: decimalId,
+  customer_id: decimalId,
+  purchase_price_cents: cents,
+  purchase_date: calendarDate,
+  created_date: timestamp,
+});
+
+/** Every event of the system, discriminated by its wire name (`EventTypeName`). */
+export const domainEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("AccountCreated"), payload: accountCreatedPayload }),
+  z.object({ type: z.literal("CustomerCreated"), payload: customerCreatedPayload }),
+  z.object({ type: z.literal("InvoiceCreated"), payload: invoiceCreatedPayload }),
+]);
+
+export type DomainEvent = z.infer<typeof domainEvent>;
+export type EventType = DomainEvent["type"];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+export type AccountCreated = EventOf<"AccountCreated">;
+export type CustomerCreated = EventOf<"CustomerCreated">;
+export type InvoiceCreated = EventOf<"InvoiceCreated">;
+
+export const EVENT_TYPES: readonly EventType[] = domainEvent.options.map((option) => option.shape.type.value);
+
+/** The newest schema version this code writes and reads, per event type. */
+export const CURRENT_VERSION = 1;

@@ -1,0 +1,126 @@
+import { asc, inArray, sql } from "drizzle-orm";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { createBackoff, createWakeableSleep } from "./backoff";
+import type { Db } from "./db";
+import type { Logger } from "./log";
+import { type Redis, whenReady } from "./redis";
+import { type EventEnvelope, encodeEnvelope } from "./wire";
+
+/** Events written in the same transaction as the rows they describe, waiting to be put on the stream. */
+export const outbox = sqliteTable("outbox", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  eventId: text("event_id").notNull().unique(),
+  eventType: text("event_type").notNull(),
+  fields: text("fields", { mode: "json" }).$type<string[]>().notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Queues an event for publishing; call it inside the transaction that makes the change. */
+export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
+  tx.insert(outbox)
+    .values({
+      eventId: envelope.eventId,
+      eventType: envelope.event.type,
+      fields: encodeEnvelope(envelope),
+      createdAt: envelope.occurredAt,
+    })
+    .run();
+}
+
+/** How many events wait to be published, and the creation time of the oldest. */
+export function outboxBacklog(db: Db): { count: number; oldest: string | null } {
+  const row = db
+    .select({ count: sql<number>`count(*)`, oldest: sql<string | null>`min(${outbox.createdAt})` })
+    .from(outbox)
+    .get();
+  return { count: row?.count ?? 0, oldest: row?.oldest ?? null };
+}
+
+export type OutboxRelay = {
+  /** Publish soon: a transaction just added events. */
+  notify(): void;
+  /** Publishes everything pending now; resolves with how many were published. */
+  flush(): Promise<number>;
+  close(): Promise<void>;
+};
+
+/**
+ * Moves outbox rows to the stream in order, in MULTI/EXEC batches, then deletes them. A crash between
+ * EXEC and the delete publishes the batch again on restart with the same event ids; consumers drop the
+ * repeats. While Redis is down the rows wait and the relay retries with backoff.
+ */
+export function createOutboxRelay(deps: {
+  db: Db;
+  redis: Redis;
+  streamKey: string;
+  logger: Logger;
+  batchSize?: number;
+  pollMs?: number;
+}): OutboxRelay {
+  const { db, redis, streamKey, logger, batchSize = 200, pollMs = 1000 } = deps;
+  const timer = createWakeableSleep();
+  const backoff = createBackoff(100, 5000);
+  let closed = false;
+  let notified = false;
+  let publishing: Promise<number> | null = null;
+
+  async function publishBatch(): Promise<number> {
+    const rows = db.select().from(outbox).orderBy(asc(outbox.seq)).limit(batchSize).all();
+    if (rows.length === 0) return 0;
+    await whenReady(redis, 2000);
+    const multi = redis.multi();
+    for (const row of rows) multi.xadd(streamKey, "*", ...row.fields);
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error !== null);
+    if (!results || failed) throw failed?.[0] ?? new Error("stream transaction was aborted");
+    const seqs = rows.map((row) => row.seq);
+    db.delete(outbox).where(inArray(outbox.seq, seqs)).run();
+    return rows.length;
+  }
+
+  async function publishAll(): Promise<number> {
+    let total = 0;
+    for (let published = await publishBatch(); published > 0; published = await publishBatch())
+      total += published;
+    return total;
+  }
+
+  // One publisher at a time keeps stream order equal to outbox order.
+  function flush(): Promise<number> {
+    publishing ??= publishAll().finally(() => {
+      publishing = null;
+    });
+    return publishing;
+  }
+
+  const loop = (async () => {
+    while (!closed) {
+      try {
+        notified = false;
+        await flush();
+        backoff.reset();
+        if (!notified) await timer.sleep(pollMs);
+      } catch (error) {
+        if (closed) break;
+        const delay = backoff.next();
+        logger.warn("outbox publish failed; will retry", { error: String(error), retry_in_ms: delay });
+        await timer.sleep(delay);
+      }
+    }
+  })();
+
+  return {
+    notify() {
+      notified = true;
+      timer.wake();
+    },
+    flush,
+    async close() {
+      closed = true;
+      timer.wake();
+      await loop;
+      // A last attempt, so a clean shutdown leaves nothing behind when Redis is up.
+      await flush().catch(() => 0);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { type Redis, whenReady } from "./redis";
+import type { RawEntry } from "./wire";
+
+export class StalledReadError extends Error {
+  override name = "StalledReadError";
+}
+
+export type StreamReader = {
+  /** Up to `count` entries after `afterId`, waiting at most `blockMs` for the first one. */
+  read(afterId: string): Promise<RawEntry[]>;
+  close(): void;
+};
+
+/**
+ * Blocking XREAD on a connection of its own (a blocked connection can serve nothing else). A read that
+ * outlives its BLOCK by `stallMs` is treated as hung, as ioredis blocking commands can be after a
+ * reconnect: the connection is dropped and replaced, and the read fails so the caller retries.
+ */
+export function createStreamReader(deps: {
+  connect: () => Redis;
+  streamKey: string;
+  count: number;
+  blockMs: number;
+  stallMs?: number;
+}): StreamReader {
+  const { connect, streamKey, count, blockMs, stallMs = 5000 } = deps;
+  let connection = connect();
+  let closed = false;
+
+  async function read(afterId: string): Promise<RawEntry[]> {
+    const current = connection;
+    await whenReady(current, blockMs + stallMs);
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      watchdog = setTimeout(() => {
+        if (!closed && connection === current) {
+          connection = connect();
+          current.disconnect();
+        }
+        reject(new StalledReadError(`XREAD did not answer within ${blockMs + stallMs} ms`));
+      }, blockMs + stallMs);
+    });
+    try {
+      const reply = await Promise.race([
+        current.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", streamKey, afterId),
+        stalled,
+      ]);
+      return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields }));
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  return {
+    read,
+    close() {
+      closed = true;
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { CURRENT_VERSION, type DomainEvent, domainEvent, EVENT_TYPES, type EventType } from "./events";
+
+/**
+ * The stream entry format. `EventTypeName` and `Payload` are the legacy system's fields (its consumers
+ * read only those); the others are ours and optional on read, since legacy producers do not write them.
+ */
+export const FIELD = {
+  type: "EventTypeName",
+  payload: "Payload",
+  eventId: "EventId",
+  version: "EventVersion",
+  occurredAt: "OccurredAt",
+} as const;
+
+/** An event as we publish it: the domain event plus its identity and time. */
+export type EventEnvelope = {
+  eventId: string;
+  version: number;
+  occurredAt: string;
+  event: DomainEvent;
+};
+
+/** One entry as Redis returns it: the stream ID and the flat field/value list. */
+export type RawEntry = { id: string; fields: string[] };
+
+export type DecodedEntry =
+  | {
+      ok: true;
+      streamId: string;
+      eventId: string | null;
+      version: number;
+      occurredAt: string | null;
+      event: DomainEvent;
+      fields: Record<string, string>;
+    }
+  | { ok: false; streamId: string; reason: string; fields: Record<string, string> };
+
+/** Flat field/value list for XADD; Payload is JSON with snake_case keys, as the legacy consumers expect. */
+export function encodeEnvelope(envelope: EventEnvelope): string[] {
+  return [
+    FIELD.type,
+    envelope.event.type,
+    FIELD.payload,
+    JSON.stringify(envelope.event.payload),
+    FIELD.eventId,
+    envelope.eventId,
+    FIELD.version,
+    String(envelope.version),
+    FIELD.occurredAt,
+    envelope.occurredAt,
+  ];
+}
+
+/** Parses an entry through the event schemas; anything that does not fit is a reason, never an exception. */
+export function decodeEntry(entry: RawEntry): DecodedEntry {
+  const fields: Record<string, string> = {};
+  const repeated: string[] = [];
+  for (let i = 0; i + 1 < entry.fields.length; i += 2) {
+    const name = entry.fields[i] as string;
+    if (Object.hasOwn(fields, name)) repeated.push(name);
+    fields[name] = entry.fields[i + 1] as string;
+  }
+  const reject = (reason: string): DecodedEntry => ({ ok: false, streamId: entry.id, reason, fields });
+
+  if (repeated.length > 0) return reject(`field repeated: ${repeated.join(", ")}`);
+  const type = fields[FIELD.type];
+  if (type === undefined) return reject(`missing field ${FIELD.type}`);
+  if (!(EVENT_TYPES as readonly string[]).includes(type)) return reject(`unknown event type "${type}"`);
+  const rawPayload = fields[FIELD.payload];
+  if (rawPayload === undefined) return reject(`missing field ${FIELD.payload}`);
+
+  const rawVersion = fields[FIELD.version] ?? "1";
+  if (!/^[1-9][0-9]{0,5}$/.test(rawVersion)) return reject(`invalid ${FIELD.version} "${rawVersion}"`);
+  const version = Number(rawVersion);
+  if (version > CURRENT_VERSION) return reject(`unsupported version ${version} of ${type}`);
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawPayload);
+  } catch {
+    return reject(`${FIELD.payload} is not valid JSON`);
+  }
+  const parsed = domainEvent.safeParse({ type: type as EventType, payload });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.slice(1).join(".") || "payload"}: ${issue.message}`,
+    );
+    return reject(`${type} v${version} payload is invalid: ${problems.join("; ")}`);
+  }
+  return {
+    ok: true,
+    streamId: entry.id,
+    eventId: fields[FIELD.eventId] ?? null,
+    version,
+    occurredAt: fields[FIELD.occurredAt] ?? null,
+    event: parsed.data,
+    fields,
+  };
+}
+
+/** The value of the `EventTypeName` field, read without decoding the rest. */
+export function typeOfEntry(entry: RawEntry): string | undefined {
+  for (let i = 0; i + 1 < entry.fields.length; i += 2) {
+    if (entry.fields[i] === FIELD.type) return entry.fields[i + 1];
+  }
+  return undefined;
+}
+
+/** Orders Redis stream IDs (`ms-seq`) numerically, as Redis does. */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs = 0n, aSeq = 0n] = a.split("-").map(BigInt);
+  const [bMs = 0n, bSeq = 0n] = b.split("-").map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
+/** Wraps a domain event with a fresh identity and the time it happened. */
+export function envelopeOf(event: DomainEvent, eventId: string, occurredAt: Date): EventEnvelope {
+  return { eventId, version: CURRENT_VERSION, occurredAt: occurredAt.toISOString(), event };
+}
