@@ -1,0 +1,38 @@
+/** A small HTTP client for the services, returning status and parsed body. */
+export type Reply<T = Record<string, unknown>> = { status: number; body: T; headers: Headers };
+
+export async function request<T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  options: { token?: string; json?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers["content-type"] ??= "application/json";
+  }
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+export async function login(accountsUrl: string, username: string, password: string): Promise<string> {
+  const reply = await request<{ token: string }>("POST", `${accountsUrl}/auth/login`, {
+    json: { username, password },
+  });
+  if (reply.status !== 200)
+    throw new Error(`login as ${username} failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body.token;
+}
+
+export type AccountView = {
+  account: { id: number; name: string; description: string; owned_by: string; created_date: string };
+  customers: { customer_id: string; name: string; total_revenue_cents: number }[];
+  total_revenue_cents: number;
+};

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import Redis from "ioredis";
+import { spawnRedisServer } from "../../shared/redis-server";
+
+/** A port nobody listens on right now. */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = server;
+  server.stop(true);
+  return port;
+}
+
+export function tempDir(prefix = "streamledger-"): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function uniqueStreamKey(): string {
+  return `test-stream-${crypto.randomUUID()}`;
+}
+
+export type TestRedis = {
+  url: string;
+  port: number;
+  /** A plain client for the test's own reads and writes. */
+  client: Redis;
+  /** SIGKILL, as a crash: only what reached the AOF survives. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and directory. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** Its own redis-server on a free port with a temp dir; AOF fsync on every write unless told otherwise. */
+export async function startRedis(options: { appendfsync?: "always" | "everysec" } = {}): Promise<TestRedis> {
+  const port = freePort();
+  const dir = tempDir("streamledger-redis-");
+  const launch = () =>
+    spawnRedisServer({ port, dir: dir.path, appendfsync: options.appendfsync ?? "always" });
+  let child: Subprocess | null = await launch();
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  client.on("error", () => {});
+  const kill = async () => {
+    child?.kill("SIGKILL");
+    await child?.exited;
+    child = null;
+  };
+  return {
+    url,
+    port,
+    client,
+    kill,
+    async restart() {
+      await kill();
+      child = await launch();
+    },
+    async stop() {
+      client.disconnect();
+      await kill();
+      dir.remove();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}

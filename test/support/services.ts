@@ -1,0 +1,118 @@
+import { openSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import type Redis from "ioredis";
+import { eventually, freePort, type TestRedis, tempDir } from "./resources";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+export type ServiceName = "customers" | "accounts";
+
+export type RunningService = {
+  name: ServiceName;
+  url: string;
+  logFile: string;
+  /** Sends a signal and waits for the process to exit; resolves with its exit code. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Starts the process again with the same environment (same port, database and stream). */
+  restart(): Promise<void>;
+};
+
+/** Spawns `<name>/main.ts` as a real process and waits until its /health names it. */
+export async function startService(name: ServiceName, env: Record<string, string>): Promise<RunningService> {
+  const port = Number(env[name === "customers" ? "CUSTOMERS_PORT" : "ACCOUNTS_PORT"]);
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(env.DATA_DIR ?? ROOT, `${name}.log`);
+  let child: Subprocess;
+
+  const launch = async () => {
+    const log = openSync(logFile, "a");
+    child = Bun.spawn([process.execPath, join(ROOT, name, "main.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: "info", ...env },
+      stdout: log,
+      stderr: log,
+    });
+    await eventually(`${name} to answer /health`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
+      const response = await fetch(`${url}/health`);
+      const body = (await response.json()) as { service?: string };
+      return body.service === name;
+    });
+  };
+  await launch();
+
+  return {
+    name,
+    url,
+    logFile,
+    async kill(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return child.exited;
+    },
+    restart: launch,
+  };
+}
+
+export type TestSystem = {
+  accounts: RunningService;
+  customers: RunningService;
+  env: Record<string, string>;
+  streamKey: string;
+  dataDir: string;
+  stop(): Promise<void>;
+};
+
+/** Both services as processes on free ports, their databases in a fresh temp dir, on the given Redis. */
+export async function startSystem(
+  redis: TestRedis,
+  extraEnv: Record<string, string> = {},
+): Promise<TestSystem> {
+  const dir = tempDir("streamledger-system-");
+  const accountsPort = freePort();
+  const streamKey = `stream-${crypto.randomUUID()}`;
+  const env = {
+    REDIS_URL: redis.url,
+    STREAM_KEY: streamKey,
+    DATA_DIR: dir.path,
+    ACCOUNTS_PORT: String(accountsPort),
+    CUSTOMERS_PORT: String(freePort()),
+    ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
+    CONSUMER_BLOCK_MS: "500",
+    ...extraEnv,
+  };
+  const accounts = await startService("accounts", env);
+  const customers = await startService("customers", env);
+  return {
+    accounts,
+    customers,
+    env,
+    streamKey,
+    dataDir: dir.path,
+    async stop() {
+      await Promise.all([customers.kill("SIGTERM"), accounts.kill("SIGTERM")]);
+      dir.remove();
+    },
+  };
+}
+
+type Health = { consumer: { position: string }; outbox: { count: number } };
+
+export async function health(service: RunningService): Promise<Health> {
+  return (await (await fetch(`${service.url}/health`)).json()) as Health;
+}
+
+/**
+ * Waits until every service has published its outbox and every consumer stands at the stream's last
+ * entry: all that was acknowledged is then visible in every read model.
+ */
+export async function settled(system: TestSystem, redis: Redis): Promise<string> {
+  const services = [system.customers, system.accounts];
+  return eventually(`the system to settle on ${system.streamKey}`, async () => {
+    const states = await Promise.all(services.map(health));
+    if (states.some((state) => state.outbox.count > 0)) return undefined;
+    const last = await redis.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
+    const lastId = last[0]?.[0] ?? "0-0";
+    return states.every((state) => state.consumer.position === lastId) ? lastId : undefined;
+  });
+}
