@@ -1,28 +1,35 @@
 import type { Db } from "../shared/db";
 import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
-import { rememberAccount } from "./store";
+import { rememberAccount, reserveIdsThrough } from "./store";
 
 export const CUSTOMERS_PROJECTION = "customers";
 
-/** customers' view of the accounts, fed by AccountCreated events from the stream. */
+/**
+ * customers' view of the stream: the accounts (from AccountCreated), and the ids other producers have
+ * used for customers and invoices, which it must not hand out again.
+ */
 export function createAccountsView(db: Db, now: () => Date): Projection {
   return createProjection({
     db,
     name: CUSTOMERS_PROJECTION,
-    handles: ["AccountCreated"],
-    handle: applyAccountEvent,
+    handles: ["AccountCreated", "CustomerCreated", "InvoiceCreated"],
+    handle: applyEvent,
     now,
   });
 }
 
-function applyAccountEvent(tx: Db, entry: AppliedEntry): void {
-  if (entry.event.type !== "AccountCreated") return;
-  const { id, name, owned_by, created_date } = entry.event.payload;
-  const remembered = rememberAccount(tx, {
-    id: Number(id),
-    name,
-    ownedBy: owned_by,
-    createdDate: created_date,
-  });
-  if (!remembered) throw new RejectedEvent(`account ${id} is already known with another owner`);
+function applyEvent(tx: Db, entry: AppliedEntry): void {
+  const { event } = entry;
+  switch (event.type) {
+    case "AccountCreated": {
+      const { id, name, owned_by, created_date } = event.payload;
+      const remembered = rememberAccount(tx, { id: Number(id), name, ownedBy: owned_by, createdDate: created_date });
+      if (!remembered) throw new RejectedEvent(`account ${id} is already known with another owner`);
+      return;
+    }
+    case "CustomerCreated":
+      return reserveIdsThrough(tx, "customers", Number(event.payload.id));
+    case "InvoiceCreated":
+      return reserveIdsThrough(tx, "invoices", Number(event.payload.id));
+  }
 }

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
 import { appendToOutbox } from "../shared/outbox";
@@ -95,4 +95,14 @@ export function rememberAccount(tx: Db, account: KnownAccount): boolean {
   if (existing) return existing.ownedBy === account.ownedBy;
   tx.insert(knownAccounts).values(account).run();
   return true;
+}
+
+/**
+ * Makes the next id of `table` greater than `id`: ids written to the stream by another producer (the
+ * legacy service) are never handed out again here.
+ */
+export function reserveIdsThrough(tx: Db, table: "customers" | "invoices", id: number): void {
+  tx.run(sql`INSERT INTO sqlite_sequence (name, seq) SELECT ${table}, 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ${table})`);
+  tx.run(sql`UPDATE sqlite_sequence SET seq = ${id} WHERE name = ${table} AND seq < ${id}`);
 }

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type AccountView, login, request } from "../support/api";
+import { startRedis, type TestRedis } from "../support/resources";
+import { health, settled, startSystem, type TestSystem } from "../support/services";
+import { readServiceDb } from "../support/sqlite";
+
+type LegacyFixture = {
+  entries_as_written_by_legacy_customers_service: { fields: Record<string, string> }[];
+  legacy_http: { "GET /accounts": { response: AccountView[] } };
+};
+const fixture = JSON.parse(
+  readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "legacy-wire.json"), "utf8"),
+) as LegacyFixture;
+
+let redis: TestRedis;
+let system: TestSystem;
+let token: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  system = await startSystem(redis);
+  token = await login(system.accounts.url, "user1", "password1");
+  await settled(system, redis.client);
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await redis?.stop();
+});
+
+const xadd = (fields: Record<string, string>) =>
+  redis.client.xadd(system.streamKey, "*", ...Object.entries(fields).flat());
+
+describe("entries written by the legacy customers service", () => {
+  test("are read as they are, field order and all: GET /accounts matches the legacy response", async () => {
+    for (const entry of fixture.entries_as_written_by_legacy_customers_service) await xadd(entry.fields);
+    await settled(system, redis.client);
+
+    const accounts = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
+    const legacy = fixture.legacy_http["GET /accounts"].response;
+    expect(accounts.body).toEqual(
+      legacy.map((view) => ({ ...view, account: { ...view.account, created_date: expect.any(String) } })),
+    );
+  });
+});
+
+describe("malformed entries on the stream", () => {
+  test("are recorded as dead letters and skipped, and the events after them still count", async () => {
+    const before = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
+    const customer = await request("POST", `${system.customers.url}/customers`, {
+      token,
+      json: { name: "After The Poison", account_id: "1" },
+    });
+    expect(customer.status).toBe(201);
+    await settled(system, redis.client);
+
+    const poison: Record<string, string>[] = [
+      { EventTypeName: "InvoiceCreated" },
+      { EventTypeName: "InvoiceCreated", Payload: "{not json" },
+      { EventTypeName: "InvoiceRefunded", Payload: "{}" },
+      { Payload: JSON.stringify({ id: "900", customer_id: customer.body.id, purchase_price_cents: 5 }) },
+      {
+        EventTypeName: "InvoiceCreated",
+        Payload: JSON.stringify({
+          id: 901,
+          customer_id: customer.body.id,
+          purchase_price_cents: "5",
+          purchase_date: "2019-01-01",
+          created_date: "2019-01-01T00:00:00Z",
+        }),
+      },
+      { EventTypeName: "CustomerCreated", Payload: JSON.stringify({ id: "abc", account_id: "1", name: "x" }) },
+    ];
+    const poisonIds: string[] = [];
+    for (const fields of poison) poisonIds.push(await xadd(fields) as string);
+
+    const invoice = await request("POST", `${system.customers.url}/invoices`, {
+      token,
+      json: { customer_id: customer.body.id, purchase_date: "2026-11-24", purchase_price_cents: 4200 },
+    });
+    expect(invoice.status).toBe(201);
+    await settled(system, redis.client);
+
+    const after = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
+    const totalOf = (views: AccountView[]) => views.find((view) => view.account.id === 1)?.total_revenue_cents;
+    expect(totalOf(after.body)).toBe((totalOf(before.body) ?? 0) + 4200);
+
+    const letters = readServiceDb<{ stream_id: string; reason: string }>(
+      system.dataDir,
+      "accounts",
+      "SELECT stream_id, reason FROM dead_letters ORDER BY seq",
+    ).filter((letter) => poisonIds.includes(letter.stream_id));
+    expect(letters.map((letter) => letter.stream_id)).toEqual(poisonIds);
+    expect(letters.map((letter) => letter.reason)).toEqual([
+      expect.stringContaining("missing field Payload"),
+      expect.stringContaining("not valid JSON"),
+      expect.stringContaining('unknown event type "InvoiceRefunded"'),
+      expect.stringContaining("missing field EventTypeName"),
+      expect.stringMatching(/id: .*purchase_price_cents: /s),
+      expect.stringContaining("id: must be a decimal integer string"),
+    ]);
+    expect((await health(system.accounts)).consumer.position).toBe(await lastStreamId());
+  });
+});
+
+describe("entries we write", () => {
+  test("carry EventTypeName and a snake_case JSON Payload a legacy consumer reads", async () => {
+    const entries = await redis.client.xrange(system.streamKey, "-", "+");
+    const ours = entries
+      .map(([, fields]) => Object.fromEntries(pairs(fields)))
+      .filter((fields) => fields.EventId !== undefined);
+    const keysByType: Record<string, string[]> = {
+      AccountCreated: ["created_date", "description", "id", "name", "owned_by"],
+      CustomerCreated: ["account_id", "created_date", "id", "name"],
+      InvoiceCreated: ["created_date", "customer_id", "id", "purchase_date", "purchase_price_cents"],
+    };
+    expect(new Set(ours.map((fields) => fields.EventTypeName))).toEqual(new Set(Object.keys(keysByType)));
+    for (const fields of ours) {
+      const payload = JSON.parse(fields.Payload as string) as Record<string, unknown>;
+      expect(Object.keys(payload).sort()).toEqual(keysByType[fields.EventTypeName as string] as string[]);
+      expect(typeof payload.id).toBe("string");
+      if (fields.EventTypeName === "InvoiceCreated") expect(Number.isInteger(payload.purchase_price_cents)).toBe(true);
+    }
+  });
+});
+
+async function lastStreamId(): Promise<string> {
+  const [last] = await redis.client.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
+  return last?.[0] ?? "";
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const result: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i] as string, flat[i + 1] as string]);
+  return result;
+}
