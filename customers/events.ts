@@ -23,7 +23,12 @@ function applyEvent(tx: Db, entry: AppliedEntry): void {
   switch (event.type) {
     case "AccountCreated": {
       const { id, name, owned_by, created_date } = event.payload;
-      const remembered = rememberAccount(tx, { id: Number(id), name, ownedBy: owned_by, createdDate: created_date });
+      const remembered = rememberAccount(tx, {
+        id: Number(id),
+        name,
+        ownedBy: owned_by,
+        createdDate: created_date,
+      });
       if (!remembered) throw new RejectedEvent(`account ${id} is already known with another owner`);
       return;
     }

@@ -1,0 +1,18 @@
+# Dependencies are resolved by npm from package-lock.json (the project's one lockfile), then run on Bun.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+
+FROM oven/bun:1.4.4-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY shared ./shared
+COPY customers ./customers
+COPY accounts ./accounts
+COPY migrations ./migrations
+RUN mkdir -p /data && chown bun:bun /data
+USER bun
+VOLUME /data

@@ -1,0 +1,81 @@
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
+import { RedisServerMissingError, spawnRedisServer } from "../shared/redis-server";
+
+// Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services.
+const root = join(import.meta.dir, "..");
+
+function fail(message: string): never {
+  process.stderr.write(`start: ${message}\n`);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  fail(error instanceof ConfigError ? error.message : String(error));
+}
+
+let redis: Subprocess | null = null;
+if (!config.REDIS_URL) {
+  try {
+    redis = await spawnRedisServer({
+      port: config.LOCAL_REDIS_PORT,
+      dir: join(config.DATA_DIR, "redis"),
+      appendfsync: config.REDIS_APPENDFSYNC,
+      logFile: "redis.log",
+    });
+  } catch (error) {
+    fail(
+      error instanceof RedisServerMissingError
+        ? error.message
+        : `could not start redis-server: ${String(error)}`,
+    );
+  }
+  console.log(
+    `redis-server on 127.0.0.1:${config.LOCAL_REDIS_PORT}, AOF under ${join(config.DATA_DIR, "redis")}`,
+  );
+}
+
+const env = { ...process.env, REDIS_URL: redisUrlOf(config) };
+const services = ["accounts", "customers"].map((name) =>
+  Bun.spawn([process.execPath, join(root, name, "main.ts")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  }),
+);
+console.log(
+  `accounts on http://${config.HOST}:${config.ACCOUNTS_PORT}, customers on http://${config.HOST}:${config.CUSTOMERS_PORT}; Ctrl-C stops everything`,
+);
+
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const service of services) service.kill("SIGTERM");
+    await Promise.all(services.map((service) => service.exited));
+    redis?.kill("SIGTERM");
+    await redis?.exited;
+  }
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+for (const service of services) {
+  void service.exited.then((code) => {
+    if (!stopping) {
+      process.stderr.write(`start: a service exited with code ${code}; stopping everything\n`);
+      void stopAll(1);
+    }
+  });
+}
+redis?.exited.then((code) => {
+  if (!stopping) {
+    process.stderr.write(`start: redis-server exited with code ${code}; stopping everything\n`);
+    void stopAll(1);
+  }
+});
