@@ -33,8 +33,10 @@ function applyEvent(tx: Db, entry: AppliedEntry): void {
       return;
     }
     case "CustomerCreated":
-      return reserveIdsThrough(tx, "customers", Number(event.payload.id));
+      reserveIdsThrough(tx, "customers", Number(event.payload.id));
+      return;
     case "InvoiceCreated":
-      return reserveIdsThrough(tx, "invoices", Number(event.payload.id));
+      reserveIdsThrough(tx, "invoices", Number(event.payload.id));
+      return;
   }
 }
