@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Consumer } from "../shared/consumer";
 import type { Db } from "../shared/db";
-import { healthRoute } from "../shared/health";
+import { healthRoutes } from "../shared/health";
 import { problemMapper } from "../shared/http";
 import type { Logger } from "../shared/log";
 import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
@@ -12,7 +12,7 @@ export type AccountsAppDeps = AccountRoutesDeps & { db: Db; consumer: Consumer; 
 export function createApp(deps: AccountsAppDeps) {
   return new Elysia()
     .use(problemMapper(deps.logger))
-    .use(healthRoute("accounts", deps))
+    .use(healthRoutes("accounts", deps))
     .use(authRoutes(deps))
     .use(accountRoutes(deps));
 }

@@ -1,21 +1,32 @@
 import type { Db } from "../shared/db";
-import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
+import {
+  type AppliedEntry,
+  createProjection,
+  DeferredEvent,
+  type HandlerOutcome,
+  type Projection,
+  RejectedEvent,
+} from "../shared/projection";
 import { readModel } from "./store";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
 /** Revenue per customer and per account, kept from CustomerCreated and InvoiceCreated events. */
-export function createRevenueProjection(db: Db, now: () => Date): Projection {
+export function createRevenueProjection(deps: {
+  db: Db;
+  now: () => Date;
+  newId: () => string;
+  parkTimeoutMs?: number;
+}): Projection {
   return createProjection({
-    db,
+    ...deps,
     name: ACCOUNTS_PROJECTION,
     handles: ["CustomerCreated", "InvoiceCreated"],
     handle: applyRevenueEvent,
-    now,
   });
 }
 
-function applyRevenueEvent(tx: Db, entry: AppliedEntry): void {
+function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
   const { event } = entry;
   switch (event.type) {
     case "CustomerCreated": {
@@ -25,13 +36,18 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): void {
       }
       if (readModel.findCustomer(tx, Number(id))) throw new RejectedEvent(`customer ${id} already exists`);
       readModel.addCustomer(tx, { id: Number(id), accountId: Number(account_id), name });
-      return;
+      return { resolves: customerKey(id) };
     }
     case "InvoiceCreated": {
       const { id, customer_id, purchase_price_cents, purchase_date } = event.payload;
       const customer = readModel.findCustomer(tx, Number(customer_id));
-      if (!customer)
-        throw new RejectedEvent(`invoice ${id} names customer ${customer_id}, which does not exist`);
+      // Another producer may put an invoice on the stream before its customer: it waits for it.
+      if (!customer) {
+        throw new DeferredEvent(
+          customerKey(customer_id),
+          `invoice ${id} names customer ${customer_id}, not seen yet`,
+        );
+      }
       if (readModel.invoiceExists(tx, Number(id)))
         throw new RejectedEvent(`invoice ${id} was already counted`);
       readModel.addInvoice(
@@ -44,9 +60,11 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): void {
         },
         customer.accountId,
       );
-      return;
+      return undefined;
     }
     default:
-      return;
+      return undefined;
   }
 }
+
+const customerKey = (customerId: string) => `customer:${customerId}`;

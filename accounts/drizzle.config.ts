@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "sqlite",
-  schema: ["./accounts/store.ts", "./shared/outbox.ts", "./shared/projection.ts"],
+  schema: ["./accounts/store.ts", "./shared/outbox.ts", "./shared/projection.ts", "./shared/idempotency.ts"],
   out: "./migrations/accounts",
 });

@@ -40,7 +40,13 @@ await runMain("accounts", async () => {
   }
   const redisUrl = redisUrlOf(config);
   const redis = connectRedis(redisUrl, logger, "accounts");
-  const relay = createOutboxRelay({ db: database.db, redis, streamKey: config.STREAM_KEY, logger });
+  const relay = createOutboxRelay({
+    db: database.db,
+    redis,
+    streamKey: config.STREAM_KEY,
+    producer: "accounts",
+    logger,
+  });
   const consumer = startConsumer({
     reader: createStreamReader({
       connect: () => connectRedis(redisUrl, logger, "accounts-reader"),
@@ -48,7 +54,17 @@ await runMain("accounts", async () => {
       count: config.CONSUMER_BATCH_SIZE,
       blockMs: config.CONSUMER_BLOCK_MS,
     }),
-    projection: createRevenueProjection(database.db, now),
+    redis,
+    streamKey: config.STREAM_KEY,
+    projection: createRevenueProjection({
+      db: database.db,
+      now,
+      newId: uuidv7,
+      parkTimeoutMs: config.PARK_TIMEOUT_MS,
+    }),
+    onBatch: (result) => {
+      if (result.deadLettered > 0) relay.notify();
+    },
     logger,
     now,
   });

@@ -1,13 +1,14 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
 import { AuthError } from "../shared/errors";
-import { created, parseJsonBody, pathId } from "../shared/http";
-import type { OutboxRelay } from "../shared/outbox";
+import { parseJsonBody, pathId } from "../shared/http";
+import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
+import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
 import { issueToken, type SigningKey, verifyPassword } from "./auth";
 import { accountCreated, accountView, checkAccountReadable } from "./domain";
 import { createAccountBody, loginBody, type TokenResponse } from "./schemas";
-import type { AccountsStore } from "./store";
+import { type AccountsStore, insertAccount } from "./store";
 
 export type AccountRoutesDeps = {
   store: AccountsStore;
@@ -57,17 +58,19 @@ export function accountRoutes({ store, authenticate, relay, now, newEventId }: A
     .post("/accounts", async ({ body, headers }) => {
       const caller = await authenticate(headers.authorization);
       const input = parseJsonBody(createAccountBody, body, headers["content-type"]);
+      const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /accounts", input);
       const createdAt = now();
-      const account = store.addAccount(
-        {
+      const reply = store.commit(key, createdAt, (tx) => {
+        const account = insertAccount(tx, {
           name: input.name,
           description: input.description,
           ownedBy: caller.username,
           createdDate: createdAt.toISOString(),
-        },
-        (row) => envelopeOf(accountCreated(row), newEventId(), createdAt),
-      );
+        });
+        appendToOutbox(tx, envelopeOf(accountCreated(account), newEventId(), createdAt));
+        return { status: 201, body: accountView(account, []) };
+      });
       relay.notify();
-      return created(accountView(account, []));
+      return replyResponse(reply);
     });
 }

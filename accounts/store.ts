@@ -1,6 +1,7 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
+import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
 import { appendToOutbox } from "../shared/outbox";
 import type { EventEnvelope } from "../shared/wire";
 
@@ -83,9 +84,9 @@ export function createAccountsStore(db: Db) {
         .all();
     },
 
-    /** Creates an account and queues its AccountCreated event in one transaction. */
-    addAccount(values: NewAccount, describe: (account: Account) => EventEnvelope): Account {
-      return db.transaction((tx) => insertAccount(tx, values, describe), { behavior: "immediate" });
+    /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
+    commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
+      return commitOnce(db, key, now, write);
     },
 
     /** Creates users and their first accounts, with the accounts' events, all or nothing. */
@@ -97,7 +98,7 @@ export function createAccountsStore(db: Db) {
         (tx) => {
           for (const { user, account } of entries) {
             tx.insert(users).values(user).run();
-            insertAccount(tx, account, describe);
+            appendToOutbox(tx, describe(insertAccount(tx, account)));
           }
         },
         { behavior: "immediate" },
@@ -106,10 +107,8 @@ export function createAccountsStore(db: Db) {
   };
 }
 
-function insertAccount(tx: Db, values: NewAccount, describe: (account: Account) => EventEnvelope): Account {
-  const account = tx.insert(accounts).values(values).returning().get();
-  appendToOutbox(tx, describe(account));
-  return account;
+export function insertAccount(tx: Db, values: NewAccount): Account {
+  return tx.insert(accounts).values(values).returning().get();
 }
 
 /** Read-model writes, called by the consumer inside its batch transaction. */

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Consumer } from "../shared/consumer";
 import type { Db } from "../shared/db";
-import { healthRoute } from "../shared/health";
+import { healthRoutes } from "../shared/health";
 import { problemMapper } from "../shared/http";
 import type { Logger } from "../shared/log";
 import { type CustomerRoutesDeps, customerRoutes } from "./routes";
@@ -12,6 +12,6 @@ export type CustomersAppDeps = CustomerRoutesDeps & { db: Db; consumer: Consumer
 export function createApp(deps: CustomersAppDeps) {
   return new Elysia()
     .use(problemMapper(deps.logger))
-    .use(healthRoute("customers", deps))
+    .use(healthRoutes("customers", deps))
     .use(customerRoutes(deps));
 }

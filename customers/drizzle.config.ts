@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "sqlite",
-  schema: ["./customers/store.ts", "./shared/outbox.ts", "./shared/projection.ts"],
+  schema: ["./customers/store.ts", "./shared/outbox.ts", "./shared/projection.ts", "./shared/idempotency.ts"],
   out: "./migrations/customers",
 });

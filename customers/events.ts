@@ -8,17 +8,16 @@ export const CUSTOMERS_PROJECTION = "customers";
  * customers' view of the stream: the accounts (from AccountCreated), and the ids other producers have
  * used for customers and invoices, which it must not hand out again.
  */
-export function createAccountsView(db: Db, now: () => Date): Projection {
+export function createAccountsView(deps: { db: Db; now: () => Date; newId: () => string }): Projection {
   return createProjection({
-    db,
+    ...deps,
     name: CUSTOMERS_PROJECTION,
     handles: ["AccountCreated", "CustomerCreated", "InvoiceCreated"],
     handle: applyEvent,
-    now,
   });
 }
 
-function applyEvent(tx: Db, entry: AppliedEntry): void {
+function applyEvent(tx: Db, entry: AppliedEntry): undefined {
   const { event } = entry;
   switch (event.type) {
     case "AccountCreated": {

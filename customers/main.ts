@@ -23,7 +23,13 @@ await runMain("customers", async () => {
   );
   const redisUrl = redisUrlOf(config);
   const redis = connectRedis(redisUrl, logger, "customers");
-  const relay = createOutboxRelay({ db: database.db, redis, streamKey: config.STREAM_KEY, logger });
+  const relay = createOutboxRelay({
+    db: database.db,
+    redis,
+    streamKey: config.STREAM_KEY,
+    producer: "customers",
+    logger,
+  });
   const consumer = startConsumer({
     reader: createStreamReader({
       connect: () => connectRedis(redisUrl, logger, "customers-reader"),
@@ -31,7 +37,12 @@ await runMain("customers", async () => {
       count: config.CONSUMER_BATCH_SIZE,
       blockMs: config.CONSUMER_BLOCK_MS,
     }),
-    projection: createAccountsView(database.db, now),
+    redis,
+    streamKey: config.STREAM_KEY,
+    projection: createAccountsView({ db: database.db, now, newId: uuidv7 }),
+    onBatch: (result) => {
+      if (result.deadLettered > 0) relay.notify();
+    },
     logger,
     now,
   });

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
-import { created, parseJsonBody, pathId } from "../shared/http";
-import type { OutboxRelay } from "../shared/outbox";
+import { parseJsonBody, pathId } from "../shared/http";
+import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
+import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
 import {
   checkAccountForNewCustomer,
@@ -15,7 +16,7 @@ import {
   unknownCustomerReference,
 } from "./domain";
 import { createCustomerBody, createInvoiceBody } from "./schemas";
-import type { CustomersStore } from "./store";
+import { type CustomersStore, insertCustomer, insertInvoice } from "./store";
 
 export type CustomerRoutesDeps = {
   store: CustomersStore;
@@ -33,18 +34,24 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
     .post("/customers", async ({ body, headers }) => {
       const caller = await authenticate(headers.authorization);
       const input = parseJsonBody(createCustomerBody, body, headers["content-type"]);
-      const account = checkAccountForNewCustomer(
-        store.findAccount(Number(input.account_id)),
-        input.account_id,
-        caller,
-      );
+      const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /customers", input);
       const createdAt = now();
-      const customer = store.addCustomer(
-        { accountId: account.id, name: input.name, createdDate: createdAt.toISOString() },
-        (row) => envelopeOf(customerCreated(row), newEventId(), createdAt),
-      );
+      const reply = store.commit(key, createdAt, (tx) => {
+        const account = checkAccountForNewCustomer(
+          store.findAccount(Number(input.account_id)),
+          input.account_id,
+          caller,
+        );
+        const customer = insertCustomer(tx, {
+          accountId: account.id,
+          name: input.name,
+          createdDate: createdAt.toISOString(),
+        });
+        appendToOutbox(tx, envelopeOf(customerCreated(customer), newEventId(), createdAt));
+        return { status: 201, body: customerView(customer) };
+      });
       relay.notify();
-      return created(customerView(customer));
+      return replyResponse(reply);
     })
     .get("/customers/:id", async ({ params, headers }) => {
       const caller = await authenticate(headers.authorization);
@@ -56,24 +63,26 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
     .post("/invoices", async ({ body, headers }) => {
       const caller = await authenticate(headers.authorization);
       const input = parseJsonBody(createInvoiceBody, body, headers["content-type"]);
-      const found = store.findCustomer(Number(input.customer_id));
-      const customer = checkOwnCustomer(
-        found,
-        accountOf(found),
-        caller,
-        unknownCustomerReference(input.customer_id),
-      );
+      const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /invoices", input);
       const createdAt = now();
-      const invoice = store.addInvoice(
-        {
+      const reply = store.commit(key, createdAt, (tx) => {
+        const found = store.findCustomer(Number(input.customer_id));
+        const customer = checkOwnCustomer(
+          found,
+          accountOf(found),
+          caller,
+          unknownCustomerReference(input.customer_id),
+        );
+        const invoice = insertInvoice(tx, {
           customerId: customer.id,
           purchaseDate: input.purchase_date,
           purchasePriceCents: input.purchase_price_cents,
           createdDate: createdAt.toISOString(),
-        },
-        (row) => envelopeOf(invoiceCreated(row), newEventId(), createdAt),
-      );
+        });
+        appendToOutbox(tx, envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
+        return { status: 201, body: invoiceView(invoice) };
+      });
       relay.notify();
-      return created(invoiceView(invoice));
+      return replyResponse(reply);
     });
 }

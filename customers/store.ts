@@ -1,8 +1,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
-import { appendToOutbox } from "../shared/outbox";
-import type { EventEnvelope } from "../shared/wire";
+import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
 
 /** Accounts as customers knows them: learnt from AccountCreated events, never asked of the accounts service. */
 export const knownAccounts = sqliteTable("known_accounts", {
@@ -45,7 +44,7 @@ export type Invoice = typeof invoices.$inferSelect;
 
 export type CustomersStore = ReturnType<typeof createCustomersStore>;
 
-/** Queries of the customers database. Each write and the event describing it commit together. */
+/** Queries of the customers database. */
 export function createCustomersStore(db: Db) {
   return {
     findAccount(id: number): KnownAccount | undefined {
@@ -65,26 +64,9 @@ export function createCustomersStore(db: Db) {
         .all();
     },
 
-    addCustomer(values: Omit<Customer, "id">, describe: (customer: Customer) => EventEnvelope): Customer {
-      return db.transaction(
-        (tx) => {
-          const customer = tx.insert(customers).values(values).returning().get();
-          appendToOutbox(tx, describe(customer));
-          return customer;
-        },
-        { behavior: "immediate" },
-      );
-    },
-
-    addInvoice(values: Omit<Invoice, "id">, describe: (invoice: Invoice) => EventEnvelope): Invoice {
-      return db.transaction(
-        (tx) => {
-          const invoice = tx.insert(invoices).values(values).returning().get();
-          appendToOutbox(tx, describe(invoice));
-          return invoice;
-        },
-        { behavior: "immediate" },
-      );
+    /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
+    commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
+      return commitOnce(db, key, now, write);
     },
   };
 }
@@ -105,4 +87,12 @@ export function reserveIdsThrough(tx: Db, table: "customers" | "invoices", id: n
   tx.run(sql`INSERT INTO sqlite_sequence (name, seq) SELECT ${table}, 0
     WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ${table})`);
   tx.run(sql`UPDATE sqlite_sequence SET seq = ${id} WHERE name = ${table} AND seq < ${id}`);
+}
+
+export function insertCustomer(tx: Db, values: Omit<Customer, "id">): Customer {
+  return tx.insert(customers).values(values).returning().get();
+}
+
+export function insertInvoice(tx: Db, values: Omit<Invoice, "id">): Invoice {
+  return tx.insert(invoices).values(values).returning().get();
 }

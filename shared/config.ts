@@ -25,6 +25,7 @@ const configSchema = z.object({
   DEV_USERS: z.string().default("user1:password1:one,user2:password2:two"),
   CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),
   CONSUMER_BLOCK_MS: positiveInt.max(60_000).default(2000),
+  PARK_TIMEOUT_MS: positiveInt.default(300_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

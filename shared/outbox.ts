@@ -11,6 +11,10 @@ export const outbox = sqliteTable("outbox", {
   seq: integer("seq").primaryKey({ autoIncrement: true }),
   eventId: text("event_id").notNull().unique(),
   eventType: text("event_type").notNull(),
+  /** `main`: the event stream; `dlq`: its dead-letter stream, `<stream>:dlq`. */
+  target: text("target", { enum: ["main", "dlq"] })
+    .notNull()
+    .default("main"),
   fields: text("fields", { mode: "json" }).$type<string[]>().notNull(),
   createdAt: text("created_at").notNull(),
 });
@@ -25,6 +29,37 @@ export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
       createdAt: envelope.occurredAt,
     })
     .run();
+}
+
+/** Queues an entry for the dead-letter stream, in the transaction that gives up on it. */
+export function appendDeadLetter(tx: Db, entry: { id: string; fields: string[]; createdAt: string }): void {
+  tx.insert(outbox)
+    .values({
+      eventId: entry.id,
+      eventType: "DeadLetter",
+      target: "dlq",
+      fields: entry.fields,
+      createdAt: entry.createdAt,
+    })
+    .run();
+}
+
+export const deadLetterStreamOf = (streamKey: string) => `${streamKey}:dlq`;
+
+/** Whether a server version (INFO's redis_version) has idempotent XADD (IDMP, Redis 8.6). */
+export function supportsIdempotentXadd(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 8 || (major === 8 && minor >= 6);
+}
+
+/** XADD arguments for one outbox row; with IDMP the server itself drops a re-sent event id. */
+export function xaddArguments(
+  key: string,
+  row: { eventId: string; fields: string[] },
+  idempotentAs: string | null,
+): (string | number)[] {
+  const idempotency = idempotentAs ? ["IDMP", idempotentAs, row.eventId] : [];
+  return [key, ...idempotency, "*", ...row.fields];
 }
 
 /** How many events wait to be published, and the creation time of the oldest. */
@@ -53,11 +88,17 @@ export function createOutboxRelay(deps: {
   db: Db;
   redis: Redis;
   streamKey: string;
+  /** The producer id for idempotent XADD on servers that have it (the service name). */
+  producer: string;
   logger: Logger;
   batchSize?: number;
   pollMs?: number;
 }): OutboxRelay {
-  const { db, redis, streamKey, logger, batchSize = 200, pollMs = 1000 } = deps;
+  const { db, redis, streamKey, producer, logger, batchSize = 200, pollMs = 1000 } = deps;
+  let serverVersion: Promise<string> | null = null;
+  redis.on("ready", () => {
+    serverVersion = null;
+  });
   const timer = createWakeableSleep();
   const backoff = createBackoff(100, 5000);
   let closed = false;
@@ -68,8 +109,13 @@ export function createOutboxRelay(deps: {
     const rows = db.select().from(outbox).orderBy(asc(outbox.seq)).limit(batchSize).all();
     if (rows.length === 0) return 0;
     await whenReady(redis, 2000);
+    serverVersion ??= redisVersion(redis);
+    const idempotentAs = supportsIdempotentXadd(await serverVersion) ? producer : null;
     const multi = redis.multi();
-    for (const row of rows) multi.xadd(streamKey, "*", ...row.fields);
+    for (const row of rows) {
+      const key = row.target === "dlq" ? deadLetterStreamOf(streamKey) : streamKey;
+      multi.call("XADD", ...xaddArguments(key, row, idempotentAs));
+    }
     const results = await multi.exec();
     const failed = results?.find(([error]) => error !== null);
     if (!results || failed) throw failed?.[0] ?? new Error("stream transaction was aborted");
@@ -123,4 +169,9 @@ export function createOutboxRelay(deps: {
       await flush().catch(() => 0);
     },
   };
+}
+
+async function redisVersion(redis: Redis): Promise<string> {
+  const info = await redis.info("server");
+  return /redis_version:([0-9.]+)/.exec(info)?.[1] ?? "0";
 }

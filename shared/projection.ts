@@ -1,7 +1,8 @@
-import { eq, sql } from "drizzle-orm";
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
 import { EVENT_TYPES, type EventType } from "./events";
+import { appendDeadLetter } from "./outbox";
 import { type DecodedEntry, decodeEntry, type RawEntry, typeOfEntry } from "./wire";
 
 /** The last stream ID a projection applied, written in the transaction that applied it. */
@@ -9,6 +10,8 @@ export const checkpoints = sqliteTable("checkpoints", {
   consumer: text("consumer").primaryKey(),
   position: text("position").notNull(),
   updatedAt: text("updated_at").notNull(),
+  /** An operator accepted that the stream lost entries up to this ID (see shared/gap.ts). */
+  gapAcknowledgedThrough: text("gap_acknowledged_through"),
 });
 
 /** Event ids already applied, so an event published twice (outbox retry) takes effect once. */
@@ -17,7 +20,7 @@ export const processedEvents = sqliteTable("processed_events", {
   streamId: text("stream_id").notNull(),
 });
 
-/** Entries a projection could not apply, with the reason, kept for the operator instead of wedging the loop. */
+/** Entries a projection gave up on, with the reason; each is also published to the dead-letter stream. */
 export const deadLetters = sqliteTable("dead_letters", {
   seq: integer("seq").primaryKey({ autoIncrement: true }),
   consumer: text("consumer").notNull(),
@@ -27,16 +30,50 @@ export const deadLetters = sqliteTable("dead_letters", {
   recordedAt: text("recorded_at").notNull(),
 });
 
+/** Entries waiting for something that has not arrived yet (an invoice for a customer not seen yet). */
+export const parkedEntries = sqliteTable(
+  "parked_entries",
+  {
+    consumer: text("consumer").notNull(),
+    streamId: text("stream_id").notNull(),
+    awaiting: text("awaiting").notNull(),
+    reason: text("reason").notNull(),
+    fields: text("fields", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    parkedAtMs: integer("parked_at_ms").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.consumer, table.streamId] })],
+);
+
 export type AppliedEntry = Extract<DecodedEntry, { ok: true }>;
 
 /** Thrown by a handler for an event that can never be applied; the entry is dead-lettered and passed. */
 export class RejectedEvent extends Error {}
 
-export type BatchResult = { position: string; applied: number; duplicates: number; deadLettered: number };
+/** Thrown by a handler for an event that needs `awaiting` first; the entry waits until an event resolves it. */
+export class DeferredEvent extends Error {
+  constructor(
+    readonly awaiting: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** What an applied event made available, releasing the entries parked awaiting it. */
+export type HandlerOutcome = { resolves: string } | undefined;
+
+export type BatchResult = {
+  position: string;
+  applied: number;
+  duplicates: number;
+  deadLettered: number;
+  parked: number;
+};
 
 export type Projection = {
   readonly name: string;
   position(): string;
+  gapAcknowledgedThrough(): string | null;
   /** Applies entries (in stream order) and moves the checkpoint, all in one synchronous transaction. */
   applyBatch(entries: RawEntry[]): BatchResult;
 };
@@ -45,36 +82,144 @@ export const START_OF_STREAM = "0-0";
 
 /**
  * A read model fed from the stream. `handle` runs inside the batch transaction for each entry of the
- * listed types; entries of other known types only move the checkpoint. Undecodable entries, and events
- * the handler rejects, are dead-lettered; any other error rolls back the whole batch, checkpoint included.
+ * listed types; entries of other known types only move the checkpoint. Undecodable entries, events the
+ * handler rejects, and parked entries still waiting after `parkTimeoutMs` of stream time are
+ * dead-lettered; any other error rolls back the whole batch, checkpoint included.
  */
 export function createProjection(deps: {
   db: Db;
   name: string;
   handles: readonly EventType[];
-  handle: (tx: Db, entry: AppliedEntry) => void;
+  handle: (tx: Db, entry: AppliedEntry) => HandlerOutcome | undefined;
   now: () => Date;
+  newId: () => string;
+  parkTimeoutMs?: number;
 }): Projection {
-  const { db, name, handles, handle, now } = deps;
+  const { db, name, handles, handle, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
 
-  function position(): string {
-    const row = db.select().from(checkpoints).where(eq(checkpoints.consumer, name)).get();
-    return row?.position ?? START_OF_STREAM;
-  }
+  const checkpoint = () => db.select().from(checkpoints).where(eq(checkpoints.consumer, name)).get();
 
-  function deadLetter(tx: Db, streamId: string, reason: string, fields: Record<string, string>): void {
-    tx.insert(deadLetters)
-      .values({ consumer: name, streamId, reason, fields, recordedAt: now().toISOString() })
-      .run();
+  function deadLetter(
+    tx: Db,
+    result: BatchResult,
+    streamId: string,
+    reason: string,
+    fields: Record<string, string>,
+  ) {
+    const recordedAt = now().toISOString();
+    tx.insert(deadLetters).values({ consumer: name, streamId, reason, fields, recordedAt }).run();
+    const id = newId();
+    appendDeadLetter(tx, {
+      id,
+      createdAt: recordedAt,
+      fields: [
+        "DeadLetterId",
+        id,
+        "OriginalId",
+        streamId,
+        "Consumer",
+        name,
+        "Reason",
+        reason,
+        "DeadLetteredAt",
+        recordedAt,
+        "OriginalFields",
+        JSON.stringify(fields),
+      ],
+    });
+    result.deadLettered += 1;
   }
 
   function alreadyApplied(tx: Db, eventId: string): boolean {
     return tx.select().from(processedEvents).where(eq(processedEvents.eventId, eventId)).get() !== undefined;
   }
 
+  // Each event in a savepoint: a rejected or deferred event leaves no partial effect behind.
+  function applyDecoded(tx: Db, result: BatchResult, entry: AppliedEntry): void {
+    if (entry.eventId !== null && alreadyApplied(tx, entry.eventId)) {
+      result.duplicates += 1;
+      return;
+    }
+    let outcome: HandlerOutcome;
+    try {
+      outcome = tx.transaction((savepoint) => {
+        const handled = handle(savepoint, entry);
+        if (entry.eventId !== null) {
+          savepoint
+            .insert(processedEvents)
+            .values({ eventId: entry.eventId, streamId: entry.streamId })
+            .run();
+        }
+        return handled;
+      });
+    } catch (error) {
+      if (error instanceof DeferredEvent) {
+        tx.insert(parkedEntries)
+          .values({
+            consumer: name,
+            streamId: entry.streamId,
+            awaiting: error.awaiting,
+            reason: error.message,
+            fields: entry.fields,
+            parkedAtMs: streamMs(entry.streamId),
+          })
+          .onConflictDoNothing()
+          .run();
+        result.parked += 1;
+        return;
+      }
+      if (!(error instanceof RejectedEvent)) throw error;
+      deadLetter(tx, result, entry.streamId, error.message, entry.fields);
+      return;
+    }
+    result.applied += 1;
+    if (outcome) release(tx, result, outcome.resolves);
+  }
+
+  function release(tx: Db, result: BatchResult, awaiting: string): void {
+    const waiting = tx
+      .select()
+      .from(parkedEntries)
+      .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.awaiting, awaiting)))
+      .orderBy(asc(parkedEntries.parkedAtMs), asc(parkedEntries.streamId))
+      .all();
+    for (const parked of waiting) {
+      tx.delete(parkedEntries)
+        .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.streamId, parked.streamId)))
+        .run();
+      const decoded = decodeEntry({ id: parked.streamId, fields: Object.entries(parked.fields).flat() });
+      if (decoded.ok) applyDecoded(tx, result, decoded);
+      else deadLetter(tx, result, parked.streamId, decoded.reason, parked.fields);
+    }
+  }
+
+  function expireParked(tx: Db, result: BatchResult, streamTimeMs: number): void {
+    const expired = tx
+      .select()
+      .from(parkedEntries)
+      .where(
+        and(eq(parkedEntries.consumer, name), lt(parkedEntries.parkedAtMs, streamTimeMs - parkTimeoutMs)),
+      )
+      .all();
+    for (const parked of expired) {
+      tx.delete(parkedEntries)
+        .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.streamId, parked.streamId)))
+        .run();
+      const waited = `${parked.reason}; gave up after waiting ${parkTimeoutMs} ms of stream time`;
+      deadLetter(tx, result, parked.streamId, waited, parked.fields);
+    }
+  }
+
   function applyBatch(entries: RawEntry[]): BatchResult {
-    const result: BatchResult = { position: position(), applied: 0, duplicates: 0, deadLettered: 0 };
-    if (entries.length === 0) return result;
+    const result: BatchResult = {
+      position: checkpoint()?.position ?? START_OF_STREAM,
+      applied: 0,
+      duplicates: 0,
+      deadLettered: 0,
+      parked: 0,
+    };
+    const last = entries[entries.length - 1]?.id;
+    if (last === undefined) return result;
     db.transaction(
       (tx) => {
         for (const entry of entries) {
@@ -87,18 +232,10 @@ export function createProjection(deps: {
             continue;
           }
           const decoded = decodeEntry(entry);
-          if (!decoded.ok) {
-            deadLetter(tx, decoded.streamId, decoded.reason, decoded.fields);
-            result.deadLettered += 1;
-          } else if (decoded.eventId !== null && alreadyApplied(tx, decoded.eventId)) {
-            result.duplicates += 1;
-          } else if (applyOne(tx, decoded)) {
-            result.applied += 1;
-          } else {
-            result.deadLettered += 1;
-          }
+          if (decoded.ok) applyDecoded(tx, result, decoded);
+          else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
         }
-        const last = entries[entries.length - 1]?.id ?? result.position;
+        expireParked(tx, result, streamMs(last));
         tx.insert(checkpoints)
           .values({ consumer: name, position: last, updatedAt: now().toISOString() })
           .onConflictDoUpdate({
@@ -113,25 +250,38 @@ export function createProjection(deps: {
     return result;
   }
 
-  // Each event in a savepoint: a rejected event leaves no partial effect behind.
-  function applyOne(tx: Db, entry: AppliedEntry): boolean {
-    try {
-      tx.transaction((savepoint) => {
-        handle(savepoint, entry);
-        if (entry.eventId !== null) {
-          savepoint
-            .insert(processedEvents)
-            .values({ eventId: entry.eventId, streamId: entry.streamId })
-            .run();
-        }
-      });
-      return true;
-    } catch (error) {
-      if (!(error instanceof RejectedEvent)) throw error;
-      deadLetter(tx, entry.streamId, error.message, entry.fields);
-      return false;
-    }
-  }
+  return {
+    name,
+    position: () => checkpoint()?.position ?? START_OF_STREAM,
+    gapAcknowledgedThrough: () => checkpoint()?.gapAcknowledgedThrough ?? null,
+    applyBatch,
+  };
+}
 
-  return { name, position, applyBatch };
+/** Records an operator's acceptance that entries up to `through` are gone from the stream. */
+export function acknowledgeGap(db: Db, consumer: string, through: string, at: Date): void {
+  db.insert(checkpoints)
+    .values({
+      consumer,
+      position: START_OF_STREAM,
+      updatedAt: at.toISOString(),
+      gapAcknowledgedThrough: through,
+    })
+    .onConflictDoUpdate({ target: checkpoints.consumer, set: { gapAcknowledgedThrough: through } })
+    .run();
+}
+
+/** The count of entries parked by a consumer. */
+export function parkedCount(db: Db, consumer: string): number {
+  return (
+    db
+      .select({ count: sql<number>`count(*)` })
+      .from(parkedEntries)
+      .where(eq(parkedEntries.consumer, consumer))
+      .get()?.count ?? 0
+  );
+}
+
+function streamMs(streamId: string): number {
+  return Number(streamId.split("-")[0]);
 }

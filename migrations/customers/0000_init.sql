@@ -28,6 +28,7 @@ CREATE TABLE `outbox` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`event_id` text NOT NULL,
 	`event_type` text NOT NULL,
+	`target` text DEFAULT 'main' NOT NULL,
 	`fields` text NOT NULL,
 	`created_at` text NOT NULL
 );
@@ -36,7 +37,8 @@ CREATE UNIQUE INDEX `outbox_event_id_unique` ON `outbox` (`event_id`);--> statem
 CREATE TABLE `checkpoints` (
 	`consumer` text PRIMARY KEY NOT NULL,
 	`position` text NOT NULL,
-	`updated_at` text NOT NULL
+	`updated_at` text NOT NULL,
+	`gap_acknowledged_through` text
 );
 --> statement-breakpoint
 CREATE TABLE `dead_letters` (
@@ -48,7 +50,30 @@ CREATE TABLE `dead_letters` (
 	`recorded_at` text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `parked_entries` (
+	`consumer` text NOT NULL,
+	`stream_id` text NOT NULL,
+	`awaiting` text NOT NULL,
+	`reason` text NOT NULL,
+	`fields` text NOT NULL,
+	`parked_at_ms` integer NOT NULL,
+	PRIMARY KEY(`consumer`, `stream_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `processed_events` (
 	`event_id` text PRIMARY KEY NOT NULL,
 	`stream_id` text NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `idempotency_keys` (
+	`username` text NOT NULL,
+	`key` text NOT NULL,
+	`route` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`status` integer NOT NULL,
+	`body` text NOT NULL,
+	`created_at` text NOT NULL,
+	PRIMARY KEY(`username`, `key`)
+);
+--> statement-breakpoint
+CREATE INDEX `idempotency_keys_created_at` ON `idempotency_keys` (`created_at`);

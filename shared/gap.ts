@@ -1,0 +1,68 @@
+import type { Redis } from "./redis";
+import { compareStreamIds } from "./wire";
+
+/** What XINFO STREAM says about the stream, as far as gaps are concerned; null when the key is missing. */
+export type StreamState = {
+  length: number;
+  lastGeneratedId: string;
+  /** The highest ID ever deleted or trimmed (Redis 7+); "0-0" when nothing was. */
+  maxDeletedId: string;
+} | null;
+
+export type Gap = { reason: string; through: string };
+
+export async function inspectStream(redis: Redis, streamKey: string): Promise<StreamState> {
+  let reply: unknown[];
+  try {
+    reply = (await redis.call("XINFO", "STREAM", streamKey)) as unknown[];
+  } catch (error) {
+    if (/no such key/i.test(String(error))) return null;
+    throw error;
+  }
+  const info = new Map<string, unknown>();
+  for (let i = 0; i + 1 < reply.length; i += 2) info.set(String(reply[i]), reply[i + 1]);
+  return {
+    length: Number(info.get("length") ?? 0),
+    lastGeneratedId: String(info.get("last-generated-id") ?? "0-0"),
+    maxDeletedId: String(info.get("max-deleted-entry-id") ?? "0-0"),
+  };
+}
+
+/**
+ * Whether entries a consumer at `position` has not applied are gone from the stream: the stream vanished
+ * (flushed, or Redis restarted without persistence), was recreated behind the position, or lost entries
+ * after the position to XDEL/XTRIM. A gap an operator acknowledged through an ID is not reported again.
+ */
+export function detectGap(
+  position: string,
+  state: StreamState,
+  acknowledgedThrough: string | null,
+): Gap | null {
+  const acknowledged = acknowledgedThrough ?? "0-0";
+  const after = (a: string, b: string) => compareStreamIds(a, b) > 0;
+  const started = position !== "0-0";
+  if (state === null) {
+    return started && after(position, acknowledged)
+      ? {
+          reason: `the stream is gone, but this consumer had applied it up to ${position}`,
+          through: position,
+        }
+      : null;
+  }
+  if (started && after(position, state.lastGeneratedId) && after(position, acknowledged)) {
+    return {
+      reason: `the stream ends at ${state.lastGeneratedId}, before this consumer's position ${position}: it was recreated`,
+      through: position,
+    };
+  }
+  if (after(state.maxDeletedId, position) && after(state.maxDeletedId, acknowledged)) {
+    return {
+      reason: `entries after ${position} up to ${state.maxDeletedId} were deleted or trimmed before this consumer applied them`,
+      through: state.maxDeletedId,
+    };
+  }
+  return null;
+}
+
+/** The hash where each consumer reports the last position it applied; trimming never passes the lowest. */
+export const positionsKeyOf = (streamKey: string) => `${streamKey}:positions`;

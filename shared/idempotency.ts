@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import { and, eq, lt } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Db } from "./db";
+import { ValidationError } from "./errors";
+
+/** The first response to each (user, Idempotency-Key), replayed for a retry of the same request. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    username: text("username").notNull(),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: text("body", { mode: "json" }).$type<unknown>().notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.username, table.key] }),
+    index("idempotency_keys_created_at").on(table.createdAt),
+  ],
+);
+
+export type IdempotencyKey = { username: string; key: string; route: string; requestHash: string };
+export type StoredReply = { status: number; body: unknown };
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Keys are kept this long; a retry after that is a new request. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Reads the Idempotency-Key header of a write; null when absent. The key is scoped to the user, and
+ * bound to the route and the validated request, so reusing it for another request is refused.
+ */
+export function idempotencyKeyOf(
+  header: string | undefined,
+  username: string,
+  route: string,
+  request: unknown,
+): IdempotencyKey | null {
+  if (header === undefined) return null;
+  if (!KEY_PATTERN.test(header)) {
+    throw new ValidationError(
+      { "Idempotency-Key": ["must be 1 to 255 visible ASCII characters"] },
+      "the Idempotency-Key header is malformed",
+      400,
+    );
+  }
+  const requestHash = createHash("sha256").update(JSON.stringify(request)).digest("hex");
+  return { username, key: header, route, requestHash };
+}
+
+/**
+ * Runs a write in one immediate transaction with its idempotency record: a key seen before returns the
+ * first reply and writes nothing; a key seen with another request is refused (422).
+ */
+export function commitOnce(
+  db: Db,
+  key: IdempotencyKey | null,
+  now: Date,
+  write: (tx: Db) => StoredReply,
+): StoredReply & { replayed: boolean } {
+  return db.transaction(
+    (tx) => {
+      if (key) {
+        const prior = tx
+          .select()
+          .from(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.username, key.username), eq(idempotencyKeys.key, key.key)))
+          .get();
+        if (prior) {
+          if (prior.route !== key.route || prior.requestHash !== key.requestHash) {
+            throw new ValidationError(
+              { "Idempotency-Key": ["was already used for a different request"] },
+              "this Idempotency-Key was already used for a different request",
+            );
+          }
+          return { status: prior.status, body: prior.body, replayed: true };
+        }
+      }
+      const reply = write(tx);
+      if (key) {
+        tx.delete(idempotencyKeys)
+          .where(
+            lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString()),
+          )
+          .run();
+        tx.insert(idempotencyKeys)
+          .values({ ...key, ...reply, createdAt: now.toISOString() })
+          .run();
+      }
+      return { ...reply, replayed: false };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** The HTTP response for a committed (or replayed) write. */
+export function replyResponse(reply: StoredReply & { replayed: boolean }): Response {
+  const headers: Record<string, string> = {};
+  if (reply.replayed) headers["idempotent-replayed"] = "true";
+  return Response.json(reply.body, { status: reply.status, headers });
+}
