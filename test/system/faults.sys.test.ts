@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
+import { seededRandom, testSeed } from "../support/random";
+import { startRedis, type TestRedis } from "../support/resources";
+import { health, settled, startSystem, type TestSystem } from "../support/services";
+
+const INVOICES = Number(process.env.FAULT_INVOICES ?? 1500);
+const seed = testSeed(4242);
+
+let redis: TestRedis | undefined;
+let system: TestSystem | undefined;
+
+afterEach(async () => {
+  await system?.stop();
+  await redis?.stop();
+  system = undefined;
+  redis = undefined;
+});
+
+async function startAll() {
+  redis = await startRedis({ appendfsync: "always" });
+  system = await startSystem(redis, { CONSUMER_BATCH_SIZE: "100" });
+  const { owners, customers } = await createCustomers(system, redis.client, 2, 16);
+  return { redis, system, owners, customers };
+}
+
+/** Runs `fault` every `everyAcknowledged` invoices while the load runs, holding clients so it lands mid-load. */
+function faultEvery(times: number, everyAcknowledged: number, fault: () => Promise<void>) {
+  let done = 0;
+  let acknowledged = 0;
+  let posting = true;
+  const runner = (async () => {
+    while (done < times && posting) {
+      if (acknowledged < (done + 1) * everyAcknowledged) {
+        await Bun.sleep(5);
+        continue;
+      }
+      await fault();
+      done += 1;
+    }
+  })();
+  return {
+    beforeEach: async (count: number) => {
+      acknowledged = count;
+      while (done < times && count >= (done + 2) * everyAcknowledged) await Bun.sleep(10);
+    },
+    async finish() {
+      posting = false;
+      await runner;
+      return done;
+    },
+  };
+}
+
+describe(`fault injection (seed ${seed})`, () => {
+  test("customers killed with SIGKILL during a load: with Idempotency-Key retries every invoice counts exactly once", async () => {
+    const { redis, system, owners, customers } = await startAll();
+    const plan = planInvoices(customers, INVOICES, seededRandom(seed));
+    const faults = faultEvery(8, Math.floor(INVOICES / 9), async () => {
+      await system.customers.kill("SIGKILL");
+      await system.customers.restart();
+    });
+    const history = await postInvoices(system.customers.url, plan, {
+      concurrency: 8,
+      retryUntilAcknowledged: true,
+      beforeEach: faults.beforeEach,
+    });
+    expect(await faults.finish()).toBe(8);
+    expect(history.acknowledged.size).toBe(plan.length);
+    await expectExactTotals(system, redis.client, owners, history);
+  }, 240_000);
+
+  test("Redis killed with SIGKILL and restarted mid-load (AOF, appendfsync always): nothing acknowledged is lost", async () => {
+    const { redis, system, owners, customers } = await startAll();
+    const plan = planInvoices(customers, INVOICES, seededRandom(seed + 1));
+    const faults = faultEvery(3, Math.floor(INVOICES / 4), () => redis.restart());
+    const history = await postInvoices(system.customers.url, plan, {
+      concurrency: 8,
+      beforeEach: faults.beforeEach,
+    });
+    expect(await faults.finish()).toBe(3);
+    await expectExactTotals(system, redis.client, owners, history);
+  }, 240_000);
+
+  test("Redis down for seconds while POSTs go on: they are still 201 and all count once Redis is back", async () => {
+    const { redis, system, owners, customers } = await startAll();
+    const plan = planInvoices(customers, 300, seededRandom(seed + 2));
+    await settled(system, redis.client);
+    await redis.kill();
+    const history = await postInvoices(system.customers.url, plan, { concurrency: 4 });
+    expect(history.acknowledged.size).toBe(plan.length);
+    expect((await health(system.customers)).outbox.count).toBe(plan.length);
+    await Bun.sleep(2000);
+    await redis.restart();
+    await expectExactTotals(system, redis.client, owners, history);
+  }, 240_000);
+});
