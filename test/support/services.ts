@@ -96,7 +96,11 @@ export async function startSystem(
   };
 }
 
-type Health = { consumer: { position: string }; outbox: { count: number } };
+type Health = {
+  status: string;
+  consumer: { position: string; parked: number; duplicates: number; gap: unknown };
+  outbox: { count: number };
+};
 
 export async function health(service: RunningService): Promise<Health> {
   return (await (await fetch(`${service.url}/health`)).json()) as Health;

@@ -20,7 +20,7 @@ let token: string;
 
 beforeAll(async () => {
   redis = await startRedis();
-  system = await startSystem(redis);
+  system = await startSystem(redis, { PARK_TIMEOUT_MS: "1000" });
   token = await login(system.accounts.url, "user1", "password1");
   await settled(system, redis.client);
 });
@@ -71,10 +71,32 @@ describe("malformed entries on the stream", () => {
           created_date: "2019-01-01T00:00:00Z",
         }),
       },
-      { EventTypeName: "CustomerCreated", Payload: JSON.stringify({ id: "abc", account_id: "1", name: "x" }) },
+      {
+        EventTypeName: "CustomerCreated",
+        Payload: JSON.stringify({ id: "abc", account_id: "1", name: "x" }),
+      },
+      {
+        EventTypeName: "CustomerCreated",
+        EventVersion: "2",
+        Payload: JSON.stringify({
+          id: "950",
+          account_id: "1",
+          name: "Future",
+          created_date: "2026-01-01T00:00:00Z",
+        }),
+      },
+      {
+        EventTypeName: "CustomerCreated",
+        Payload: JSON.stringify({
+          id: "951",
+          account_id: "999",
+          name: "Nowhere",
+          created_date: "2026-01-01T00:00:00Z",
+        }),
+      },
     ];
     const poisonIds: string[] = [];
-    for (const fields of poison) poisonIds.push(await xadd(fields) as string);
+    for (const fields of poison) poisonIds.push((await xadd(fields)) as string);
 
     const invoice = await request("POST", `${system.customers.url}/invoices`, {
       token,
@@ -84,7 +106,8 @@ describe("malformed entries on the stream", () => {
     await settled(system, redis.client);
 
     const after = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
-    const totalOf = (views: AccountView[]) => views.find((view) => view.account.id === 1)?.total_revenue_cents;
+    const totalOf = (views: AccountView[]) =>
+      views.find((view) => view.account.id === 1)?.total_revenue_cents;
     expect(totalOf(after.body)).toBe((totalOf(before.body) ?? 0) + 4200);
 
     const letters = readServiceDb<{ stream_id: string; reason: string }>(
@@ -100,10 +123,81 @@ describe("malformed entries on the stream", () => {
       expect.stringContaining("missing field EventTypeName"),
       expect.stringMatching(/id: .*purchase_price_cents: /s),
       expect.stringContaining("id: must be a decimal integer string"),
+      expect.stringContaining("unsupported version 2 of CustomerCreated"),
+      expect.stringContaining("account 999, which does not exist"),
     ]);
+
+    const deadLetterStream = await redis.client.xrange(`${system.streamKey}:dlq`, "-", "+");
+    const published = deadLetterStream
+      .map(([, fields]) => Object.fromEntries(pairs(fields)))
+      .filter((fields) => fields.Consumer === "accounts" && poisonIds.includes(fields.OriginalId as string));
+    expect(published.map((fields) => fields.OriginalId)).toEqual(poisonIds);
+    for (const fields of published) {
+      expect(fields.Reason).toBeTruthy();
+      expect(Number.isNaN(Date.parse(fields.DeadLetteredAt as string))).toBe(false);
+      expect(JSON.parse(fields.OriginalFields as string)).toBeObject();
+    }
     expect((await health(system.accounts)).consumer.position).toBe(await lastStreamId());
   });
 });
+
+describe("an invoice that arrives before its customer", () => {
+  const invoiceFor = (id: string, customerId: string, cents: number) => ({
+    EventTypeName: "InvoiceCreated",
+    Payload: JSON.stringify({
+      id,
+      customer_id: customerId,
+      purchase_price_cents: cents,
+      purchase_date: "2026-11-24",
+      created_date: "2026-11-24T00:00:00Z",
+    }),
+  });
+  const customerFor = (id: string) => ({
+    EventTypeName: "CustomerCreated",
+    Payload: JSON.stringify({
+      id,
+      account_id: "1",
+      name: `Late ${id}`,
+      created_date: "2026-11-24T00:00:00Z",
+    }),
+  });
+
+  test("waits, and is applied when the customer arrives", async () => {
+    await xadd(invoiceFor("7001", "777", 700));
+    await settled(system, redis.client);
+    expect(customerTotal(await accountsOfUser1(), "777")).toBeUndefined();
+    expect((await health(system.accounts)).consumer.parked).toBeGreaterThanOrEqual(1);
+
+    await xadd(customerFor("777"));
+    await settled(system, redis.client);
+    expect(customerTotal(await accountsOfUser1(), "777")).toBe(700);
+  });
+
+  test("is dead-lettered when its customer does not come within the wait (in stream time)", async () => {
+    const invoiceId = await xadd(invoiceFor("7002", "778", 800));
+    await Bun.sleep(1100);
+    await xadd(customerFor("779"));
+    await settled(system, redis.client);
+    await xadd(customerFor("778"));
+    await settled(system, redis.client);
+    expect(customerTotal(await accountsOfUser1(), "778")).toBe(0);
+    const [letter] = readServiceDb<{ reason: string }>(
+      system.dataDir,
+      "accounts",
+      `SELECT reason FROM dead_letters WHERE stream_id = '${invoiceId}'`,
+    );
+    expect(letter?.reason).toContain("gave up after waiting 1000 ms");
+  });
+});
+
+async function accountsOfUser1(): Promise<AccountView[]> {
+  return (await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token })).body;
+}
+
+function customerTotal(views: AccountView[], customerId: string): number | undefined {
+  return views.flatMap((view) => view.customers).find((customer) => customer.customer_id === customerId)
+    ?.total_revenue_cents;
+}
 
 describe("entries we write", () => {
   test("carry EventTypeName and a snake_case JSON Payload a legacy consumer reads", async () => {
@@ -121,7 +215,8 @@ describe("entries we write", () => {
       const payload = JSON.parse(fields.Payload as string) as Record<string, unknown>;
       expect(Object.keys(payload).sort()).toEqual(keysByType[fields.EventTypeName as string] as string[]);
       expect(typeof payload.id).toBe("string");
-      if (fields.EventTypeName === "InvoiceCreated") expect(Number.isInteger(payload.purchase_price_cents)).toBe(true);
+      if (fields.EventTypeName === "InvoiceCreated")
+        expect(Number.isInteger(payload.purchase_price_cents)).toBe(true);
     }
   });
 });
