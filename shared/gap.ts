@@ -4,9 +4,12 @@ import { compareStreamIds } from "./wire";
 /** What XINFO STREAM says about the stream, as far as gaps are concerned; null when the key is missing. */
 export type StreamState = {
   length: number;
+  /** The first entry still in the stream; "0-0" when it is empty. */
+  firstEntryId: string;
   lastGeneratedId: string;
-  /** The highest ID ever deleted or trimmed (Redis 7+); "0-0" when nothing was. */
+  /** The highest ID removed by XDEL (Redis 7+; XTRIM does not move it); "0-0" when none was. */
   maxDeletedId: string;
+  entriesAdded: number;
 } | null;
 
 export type Gap = { reason: string; through: string };
@@ -21,17 +24,21 @@ export async function inspectStream(redis: Redis, streamKey: string): Promise<St
   }
   const info = new Map<string, unknown>();
   for (let i = 0; i + 1 < reply.length; i += 2) info.set(String(reply[i]), reply[i + 1]);
+  const length = Number(info.get("length") ?? 0);
+  const firstEntry = info.get("first-entry");
   return {
-    length: Number(info.get("length") ?? 0),
+    length,
+    firstEntryId: Array.isArray(firstEntry) && length > 0 ? String(firstEntry[0]) : "0-0",
     lastGeneratedId: String(info.get("last-generated-id") ?? "0-0"),
     maxDeletedId: String(info.get("max-deleted-entry-id") ?? "0-0"),
+    entriesAdded: Number(info.get("entries-added") ?? length),
   };
 }
 
 /**
  * Whether entries a consumer at `position` has not applied are gone from the stream: the stream vanished
  * (flushed, or Redis restarted without persistence), was recreated behind the position, or lost entries
- * after the position to XDEL/XTRIM. A gap an operator acknowledged through an ID is not reported again.
+ * after the position to XTRIM or XDEL. A gap an operator acknowledged through an ID is not reported again.
  */
 export function detectGap(
   position: string,
@@ -40,25 +47,36 @@ export function detectGap(
 ): Gap | null {
   const acknowledged = acknowledgedThrough ?? "0-0";
   const after = (a: string, b: string) => compareStreamIds(a, b) > 0;
+  const unacknowledged = (through: string) => after(through, acknowledged);
   const started = position !== "0-0";
+
   if (state === null) {
-    return started && after(position, acknowledged)
+    return started && unacknowledged(position)
       ? {
           reason: `the stream is gone, but this consumer had applied it up to ${position}`,
           through: position,
         }
       : null;
   }
-  if (started && after(position, state.lastGeneratedId) && after(position, acknowledged)) {
+  if (started && after(position, state.lastGeneratedId) && unacknowledged(position)) {
     return {
       reason: `the stream ends at ${state.lastGeneratedId}, before this consumer's position ${position}: it was recreated`,
       through: position,
     };
   }
-  if (after(state.maxDeletedId, position) && after(state.maxDeletedId, acknowledged)) {
+  if (after(state.maxDeletedId, position) && unacknowledged(state.maxDeletedId)) {
     return {
-      reason: `entries after ${position} up to ${state.maxDeletedId} were deleted or trimmed before this consumer applied them`,
+      reason: `entries after ${position} up to ${state.maxDeletedId} were deleted before this consumer applied them`,
       through: state.maxDeletedId,
+    };
+  }
+  // Entries before the first one left were trimmed; they matter when they lie after the position.
+  const trimmedThrough = state.length > 0 ? state.firstEntryId : state.lastGeneratedId;
+  const lostSome = started ? after(trimmedThrough, position) : state.entriesAdded > state.length;
+  if (lostSome && unacknowledged(trimmedThrough)) {
+    return {
+      reason: `entries after ${position} (up to ${trimmedThrough}) were trimmed before this consumer applied them`,
+      through: trimmedThrough,
     };
   }
   return null;

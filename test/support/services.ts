@@ -110,13 +110,20 @@ export async function health(service: RunningService): Promise<Health> {
  * Waits until every service has published its outbox and every consumer stands at the stream's last
  * entry: all that was acknowledged is then visible in every read model.
  */
-export async function settled(system: TestSystem, redis: Redis): Promise<string> {
-  const services = [system.customers, system.accounts];
-  return eventually(`the system to settle on ${system.streamKey}`, async () => {
-    const states = await Promise.all(services.map(health));
-    if (states.some((state) => state.outbox.count > 0)) return undefined;
-    const last = await redis.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
-    const lastId = last[0]?.[0] ?? "0-0";
-    return states.every((state) => state.consumer.position === lastId) ? lastId : undefined;
-  });
+export function settled(system: TestSystem, redis: Redis): Promise<string> {
+  return caughtUp([system.customers, system.accounts], redis, system.streamKey);
+}
+
+/** Waits until the given services have empty outboxes and consumers at the last entry of `streamKey`. */
+export async function caughtUp(services: RunningService[], redis: Redis, streamKey: string): Promise<string> {
+  return eventually(
+    `${services.map((service) => service.name).join(" and ")} to settle on ${streamKey}`,
+    async () => {
+      const states = await Promise.all(services.map(health));
+      if (states.some((state) => state.outbox.count > 0)) return undefined;
+      const last = await redis.xrevrange(streamKey, "+", "-", "COUNT", 1);
+      const lastId = last[0]?.[0] ?? "0-0";
+      return states.every((state) => state.consumer.position === lastId) ? lastId : undefined;
+    },
+  );
 }

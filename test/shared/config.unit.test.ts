@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig, redisUrlOf } from "../../shared/config";
+
+const errorOf = (env: Record<string, string | undefined>): ConfigError => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+};
+
+describe("loadConfig", () => {
+  test("with an empty environment gives the documented defaults", () => {
+    expect(loadConfig({})).toStrictEqual({
+      STREAM_KEY: "event-stream",
+      DATA_DIR: "./data",
+      HOST: "127.0.0.1",
+      CUSTOMERS_PORT: 8080,
+      ACCOUNTS_PORT: 8090,
+      ACCOUNTS_URL: "http://127.0.0.1:8090",
+      LOCAL_REDIS_PORT: 6390,
+      REDIS_APPENDFSYNC: "everysec",
+      TOKEN_TTL_SECONDS: 3600,
+      SEED_DEV_USERS: true,
+      DEV_USERS: "user1:password1:one,user2:password2:two",
+      CONSUMER_BATCH_SIZE: 500,
+      CONSUMER_BLOCK_MS: 2000,
+      PARK_TIMEOUT_MS: 300_000,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  test("with no REDIS_URL points at the local child server's port", () => {
+    expect(redisUrlOf(loadConfig({ LOCAL_REDIS_PORT: "7001" }))).toBe("redis://127.0.0.1:7001");
+  });
+
+  test("reads given values, converting numbers and flags, and ignores unrelated variables", () => {
+    const config = loadConfig({
+      REDIS_URL: "rediss://cache.internal:6380",
+      CUSTOMERS_PORT: "9000",
+      ACCOUNTS_URL: "https://accounts.internal",
+      SEED_DEV_USERS: "0",
+      CONSUMER_BLOCK_MS: "250",
+      PATH: "/usr/bin",
+    });
+
+    expect(config).toMatchObject({
+      REDIS_URL: "rediss://cache.internal:6380",
+      CUSTOMERS_PORT: 9000,
+      ACCOUNTS_URL: "https://accounts.internal",
+      SEED_DEV_USERS: false,
+      CONSUMER_BLOCK_MS: 250,
+    });
+    expect(redisUrlOf(config)).toBe("rediss://cache.internal:6380");
+    expect(config).not.toHaveProperty("PATH");
+  });
+
+  test.each([
+    ["true", true],
+    ["1", true],
+    ["false", false],
+    ["0", false],
+  ])("reads SEED_DEV_USERS=%s as %p", (value, flag) => {
+    expect(loadConfig({ SEED_DEV_USERS: value }).SEED_DEV_USERS).toBe(flag);
+  });
+
+  test.each([
+    ["CUSTOMERS_PORT", "abc"],
+    ["CUSTOMERS_PORT", "70000"],
+    ["ACCOUNTS_PORT", "80.5"],
+    ["REDIS_URL", "http://x"],
+    ["ACCOUNTS_URL", "nope"],
+    ["ACCOUNTS_URL", "ftp://accounts.internal"],
+    ["SEED_DEV_USERS", "maybe"],
+    ["LOG_LEVEL", "verbose"],
+    ["CONSUMER_BATCH_SIZE", "0"],
+    ["REDIS_APPENDFSYNC", "sometimes"],
+    ["PARK_TIMEOUT_MS", "-1"],
+  ])("when %s=%s throws a ConfigError naming that variable", (name, value) => {
+    const error = errorOf({ [name]: value });
+
+    expect(error.name).toBe("ConfigError");
+    expect(error.message).toMatch(new RegExp(`^  ${name}: `, "m"));
+  });
+
+  test("names every bad variable at once, and only those", () => {
+    const error = errorOf({ CUSTOMERS_PORT: "abc", REDIS_URL: "http://x", HOST: "0.0.0.0" });
+    const named = error.message
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(":")[0]);
+
+    expect(named.sort()).toEqual(["CUSTOMERS_PORT", "REDIS_URL"]);
+  });
+
+  test.each(["CUSTOMERS_PORT", "REDIS_URL", "ACCOUNTS_URL", "SEED_DEV_USERS", "STREAM_KEY"])(
+    "treats an empty %s as unset",
+    (name) => {
+      expect(loadConfig({ [name]: "" })).toStrictEqual(loadConfig({}));
+    },
+  );
+
+  test("treats an undefined variable as unset", () => {
+    expect(loadConfig({ CUSTOMERS_PORT: undefined })).toStrictEqual(loadConfig({}));
+  });
+});

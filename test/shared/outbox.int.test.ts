@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { openDatabase, type SqliteDatabase } from "../../shared/db";
+import type { DomainEvent } from "../../shared/events";
+import { createLogger } from "../../shared/log";
+import {
+  appendDeadLetter,
+  appendToOutbox,
+  createOutboxRelay,
+  deadLetterStreamOf,
+  type OutboxRelay,
+  outboxBacklog,
+} from "../../shared/outbox";
+import { connectRedis } from "../../shared/redis";
+import { decodeEntry, type EventEnvelope, encodeEnvelope, envelopeOf } from "../../shared/wire";
+import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from "../support/resources";
+
+const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "customers");
+const logger = createLogger("test", "silent");
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+type Setup = { redis: TestRedis; database: SqliteDatabase; relay: OutboxRelay; streamKey: string };
+
+/** Its own redis-server, customers database and stream key, with a relay between them. */
+async function setup(): Promise<Setup> {
+  const redis = await startRedis();
+  cleanups.push(() => redis.stop());
+  const dir = tempDir("streamledger-outbox-");
+  const database = openDatabase(join(dir.path, "customers.sqlite"), MIGRATIONS);
+  cleanups.push(dir.remove, database.close);
+  const connection = connectRedis(redis.url, logger, "test-relay");
+  cleanups.push(() => connection.disconnect());
+  const streamKey = uniqueStreamKey();
+  const relay = createOutboxRelay({
+    db: database.db,
+    redis: connection,
+    streamKey,
+    producer: "test",
+    logger,
+  });
+  cleanups.push(() => relay.close());
+  return { redis, database, relay, streamKey };
+}
+
+let nextId = 1;
+function invoiceEnvelope(): EventEnvelope {
+  const id = String(nextId++);
+  const event: DomainEvent = {
+    type: "InvoiceCreated",
+    payload: {
+      id,
+      customer_id: "1",
+      purchase_price_cents: 100 * Number(id),
+      purchase_date: "2019-01-06",
+      created_date: "2026-11-24T10:00:00.000Z",
+    },
+  };
+  return envelopeOf(event, crypto.randomUUID(), new Date("2026-11-24T10:00:00.000Z"));
+}
+
+function commit({ database }: Setup, envelopes: EventEnvelope[]): void {
+  database.db.transaction((tx) => {
+    for (const envelope of envelopes) appendToOutbox(tx, envelope);
+  });
+}
+
+const published = async ({ redis, streamKey }: Setup, key = streamKey) =>
+  (await redis.client.xrange(key, "-", "+")).map(([, fields]) => fields);
+
+describe("the outbox relay", () => {
+  test("publishes committed rows in order with the wire fields, then deletes them", async () => {
+    const s = await setup();
+    const envelopes = [invoiceEnvelope(), invoiceEnvelope(), invoiceEnvelope(), invoiceEnvelope()];
+    commit(s, envelopes.slice(0, 3));
+    commit(s, envelopes.slice(3));
+    expect(outboxBacklog(s.database.db).count).toBe(4);
+
+    s.relay.notify();
+    await eventually("the outbox to drain", () => outboxBacklog(s.database.db).count === 0);
+
+    const entries = await published(s);
+    expect(entries).toEqual(envelopes.map(encodeEnvelope));
+    expect(entries.map((fields) => decodeEntry({ id: "0-1", fields }).ok)).toEqual([true, true, true, true]);
+    expect(outboxBacklog(s.database.db)).toEqual({ count: 0, oldest: null });
+  });
+
+  test("sends dead-letter rows to the dead-letter stream and events to the event stream", async () => {
+    const s = await setup();
+    const [first, second] = [invoiceEnvelope(), invoiceEnvelope()];
+    const letter = ["DeadLetterId", "dl-1", "OriginalId", "5-0", "Reason", "Payload is not valid JSON"];
+    s.database.db.transaction((tx) => {
+      appendToOutbox(tx, first);
+      appendDeadLetter(tx, { id: "dl-1", fields: letter, createdAt: "2026-11-24T10:00:00.000Z" });
+      appendToOutbox(tx, second);
+    });
+
+    s.relay.notify();
+    await eventually("the outbox to drain", () => outboxBacklog(s.database.db).count === 0);
+
+    expect(await published(s)).toEqual([first, second].map(encodeEnvelope));
+    expect(await published(s, deadLetterStreamOf(s.streamKey))).toEqual([letter]);
+  });
+
+  test("publishes nothing of a transaction that rolled back", async () => {
+    const s = await setup();
+    const kept = invoiceEnvelope();
+
+    expect(() =>
+      s.database.db.transaction((tx) => {
+        appendToOutbox(tx, invoiceEnvelope());
+        throw new Error("the customer insert failed");
+      }),
+    ).toThrow("the customer insert failed");
+    expect(outboxBacklog(s.database.db).count).toBe(0);
+    commit(s, [kept]);
+    s.relay.notify();
+    await eventually("the committed event to be published", () => outboxBacklog(s.database.db).count === 0);
+
+    expect(await published(s)).toEqual([encodeEnvelope(kept)]);
+  });
+
+  test("while Redis is down keeps the appended rows, then publishes all of them in order after a restart", async () => {
+    const s = await setup();
+    const before = invoiceEnvelope();
+    commit(s, [before]);
+    s.relay.notify();
+    await eventually("the first event to be published", () => outboxBacklog(s.database.db).count === 0);
+
+    await s.redis.kill();
+    const whileDown = [invoiceEnvelope(), invoiceEnvelope(), invoiceEnvelope()];
+    for (const envelope of whileDown) {
+      commit(s, [envelope]);
+      s.relay.notify();
+    }
+    expect(outboxBacklog(s.database.db).count).toBe(3);
+
+    await s.redis.restart();
+    await eventually("the outbox to drain after the restart", () => outboxBacklog(s.database.db).count === 0);
+
+    expect(await published(s)).toEqual([before, ...whileDown].map(encodeEnvelope));
+  });
+
+  test("refuses a second row with the same event id, so the first transaction's event is the one sent", async () => {
+    const s = await setup();
+    const envelope = invoiceEnvelope();
+    commit(s, [envelope]);
+
+    expect(() => commit(s, [{ ...envelope, occurredAt: "2030-01-01T00:00:00.000Z" }])).toThrow();
+    s.relay.notify();
+    await eventually("the event to be published", () => outboxBacklog(s.database.db).count === 0);
+
+    expect(await published(s)).toEqual([encodeEnvelope(envelope)]);
+  });
+
+  // Bug: flush() joins a publish already under way, which may have read the outbox before the commit.
+  test.todo("flush() called right after a commit publishes that commit's rows and counts them");
+});

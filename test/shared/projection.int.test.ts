@@ -1,0 +1,294 @@
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { asc, eq } from "drizzle-orm";
+import { createRevenueProjection } from "../../accounts/consumer";
+import { accountCreated } from "../../accounts/domain";
+import { accounts, createAccountsStore, customers, invoices } from "../../accounts/store";
+import { openDatabase, type SqliteDatabase } from "../../shared/db";
+import { outbox } from "../../shared/outbox";
+import {
+  deadLetters,
+  type Projection,
+  parkedEntries,
+  processedEvents,
+  START_OF_STREAM,
+} from "../../shared/projection";
+import { envelopeOf, type RawEntry } from "../../shared/wire";
+import { tempDir } from "../support/resources";
+
+const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "accounts");
+const at = new Date("2026-11-24T10:00:00.000Z");
+const cleanups: (() => void)[] = [];
+
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+/** A fresh accounts database holding user1 (account 1) and user2 (account 2), and its revenue projection. */
+function freshProjection(parkTimeoutMs?: number): { database: SqliteDatabase; projection: Projection } {
+  const dir = tempDir("streamledger-projection-");
+  const database = openDatabase(join(dir.path, "accounts.sqlite"), MIGRATIONS);
+  cleanups.push(dir.remove, database.close);
+  const createdAt = at.toISOString();
+  createAccountsStore(database.db).addUsersWithAccounts(
+    ["user1", "user2"].map((username, index) => ({
+      user: { username, passwordHash: "x", createdAt },
+      account: { name: `account ${index + 1}`, description: "", ownedBy: username, createdDate: createdAt },
+    })),
+    (account) => envelopeOf(accountCreated(account), crypto.randomUUID(), at),
+  );
+  const newId = () => crypto.randomUUID();
+  const projection = createRevenueProjection({ db: database.db, now: () => at, newId, parkTimeoutMs });
+  return { database, projection };
+}
+
+const entry = (id: string, type: string, payload: unknown, eventId?: string): RawEntry => {
+  const identity = eventId === undefined ? [] : ["EventId", eventId];
+  return { id, fields: ["EventTypeName", type, "Payload", JSON.stringify(payload), ...identity] };
+};
+const created_date = "0001-01-01T00:00:00Z";
+const customer = (streamId: string, id: number, accountId: number, eventId?: string) => {
+  const payload = { id: String(id), account_id: String(accountId), name: `Customer ${id}`, created_date };
+  return entry(streamId, "CustomerCreated", payload, eventId);
+};
+const invoice = (streamId: string, id: number, customerId: number, cents: number, eventId?: string) =>
+  entry(
+    streamId,
+    "InvoiceCreated",
+    {
+      id: String(id),
+      customer_id: String(customerId),
+      purchase_price_cents: cents,
+      purchase_date: "2019-01-06",
+      created_date,
+    },
+    eventId,
+  );
+const none = { applied: 0, duplicates: 0, deadLettered: 0, parked: 0 };
+
+function readModel({ db }: SqliteDatabase) {
+  const totals = (rows: { id: number; totalRevenueCents: number }[]) =>
+    Object.fromEntries(rows.map((row) => [row.id, row.totalRevenueCents]));
+  const dlq = db.select().from(outbox).where(eq(outbox.target, "dlq")).orderBy(asc(outbox.seq)).all();
+  return {
+    accounts: totals(db.select().from(accounts).orderBy(asc(accounts.id)).all()),
+    customers: totals(db.select().from(customers).orderBy(asc(customers.id)).all()),
+    invoices: db.select().from(invoices).all().length,
+    deadLetters: db.select().from(deadLetters).orderBy(asc(deadLetters.seq)).all(),
+    parked: db.select().from(parkedEntries).all(),
+    processedEvents: db.select().from(processedEvents).all().length,
+    /** What the relay will publish to the dead-letter stream, one field map per dead letter. */
+    deadLetterStream: dlq.map((row) => Object.fromEntries(pairs(row.fields))),
+  };
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const result: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i] as string, flat[i + 1] as string]);
+  return result;
+}
+
+describe("a batch of good entries", () => {
+  test("is applied and moves the checkpoint to its last entry; other known types only move it", () => {
+    const { database, projection } = freshProjection();
+    expect(projection.position()).toBe(START_OF_STREAM);
+
+    const result = projection.applyBatch([
+      entry("1-0", "AccountCreated", { id: "3", name: "x", description: "", owned_by: "u", created_date }),
+      customer("2-0", 1, 1, "e-1"),
+      customer("3-0", 2, 2),
+      invoice("4-0", 1, 1, 10000, "e-2"),
+      invoice("4-1", 2, 1, 2550),
+      invoice("10-0", 3, 2, 700),
+    ]);
+
+    expect(result).toEqual({ ...none, position: "10-0", applied: 5 });
+    expect(projection.position()).toBe("10-0");
+    expect(readModel(database)).toMatchObject({
+      accounts: { 1: 12550, 2: 700 },
+      customers: { 1: 12550, 2: 700 },
+      invoices: 3,
+      deadLetters: [],
+      deadLetterStream: [],
+      processedEvents: 2,
+    });
+  });
+
+  test("that is empty changes nothing", () => {
+    const { projection } = freshProjection();
+
+    expect(projection.applyBatch([])).toEqual({ ...none, position: START_OF_STREAM });
+    expect(projection.position()).toBe(START_OF_STREAM);
+  });
+});
+
+describe("entries that cannot be applied", () => {
+  test("malformed ones are dead-lettered, queued for the dead-letter stream, and later ones still count", () => {
+    const { database, projection } = freshProjection();
+
+    const result = projection.applyBatch([
+      customer("1-0", 1, 1),
+      { id: "2-0", fields: ["EventTypeName", "InvoiceCreated", "Payload", "{not json"] },
+      { id: "3-0", fields: ["Payload", "{}"] },
+      invoice("4-0", 4, 1, -5),
+      invoice("5-0", 5, 1, 300),
+    ]);
+
+    expect(result).toEqual({ ...none, position: "5-0", applied: 2, deadLettered: 3 });
+    const model = readModel(database);
+    expect(model.deadLetters.map(({ consumer, streamId }) => ({ consumer, streamId }))).toEqual(
+      ["2-0", "3-0", "4-0"].map((streamId) => ({ consumer: "accounts", streamId })),
+    );
+    const reasons = [
+      "Payload is not valid JSON",
+      "missing field EventTypeName",
+      expect.stringContaining("purchase_price_cents: must be greater than zero"),
+    ];
+    expect(model.deadLetters.map((letter) => letter.reason)).toEqual(reasons);
+    expect(model.deadLetters[0]?.fields).toEqual({ EventTypeName: "InvoiceCreated", Payload: "{not json" });
+    expect(
+      model.deadLetterStream.map(({ OriginalId, Consumer, Reason }) => [OriginalId, Consumer, Reason]),
+    ).toEqual(["2-0", "3-0", "4-0"].map((id, index) => [id, "accounts", reasons[index]]));
+    expect(JSON.parse(model.deadLetterStream[0]?.OriginalFields ?? "")).toEqual(model.deadLetters[0]?.fields);
+    expect(model.accounts[1]).toBe(300);
+  });
+
+  test.each([
+    [
+      "a customer for an unknown account",
+      customer("2-0", 7, 99),
+      "customer 7 names account 99, which does not exist",
+    ],
+    ["a customer id already taken", customer("2-0", 1, 2), "customer 1 already exists"],
+    [
+      "a repeated invoice id without EventId (legacy)",
+      invoice("2-0", 1, 1, 500),
+      "invoice 1 was already counted",
+    ],
+  ])("%s is dead-lettered and changes nothing", (_situation, bad, reason) => {
+    const { database, projection } = freshProjection();
+    projection.applyBatch([customer("1-0", 1, 1), invoice("1-1", 1, 1, 500)]);
+
+    const result = projection.applyBatch([bad, invoice("3-0", 2, 1, 40)]);
+
+    expect(result).toEqual({ ...none, position: "3-0", applied: 1, deadLettered: 1 });
+    const model = readModel(database);
+    expect(model.deadLetters.map(({ streamId, reason }) => ({ streamId, reason }))).toEqual([
+      { streamId: "2-0", reason },
+    ]);
+    expect(model).toMatchObject({ accounts: { 1: 540, 2: 0 }, customers: { 1: 540 }, invoices: 2 });
+  });
+
+  test.todo("an entry whose EventTypeName is repeated is dead-lettered whichever of its types comes first");
+});
+
+describe("an invoice for a customer not seen yet", () => {
+  test("is parked, then counted once when the customer arrives in a later batch", () => {
+    const { database, projection } = freshProjection();
+
+    expect(projection.applyBatch([invoice("1000-0", 1, 5, 900, "e-1")])).toEqual({
+      ...none,
+      position: "1000-0",
+      parked: 1,
+    });
+    expect(readModel(database)).toMatchObject({ accounts: { 1: 0 }, invoices: 0, deadLetters: [] });
+    expect(readModel(database).parked).toMatchObject([{ streamId: "1000-0", awaiting: "customer:5" }]);
+
+    expect(projection.applyBatch([customer("2000-0", 5, 1)])).toEqual({
+      ...none,
+      position: "2000-0",
+      applied: 2,
+    });
+    expect(readModel(database)).toMatchObject({ accounts: { 1: 900 }, customers: { 5: 900 }, parked: [] });
+  });
+
+  test("is counted when its customer comes later in the same batch", () => {
+    const { database, projection } = freshProjection();
+
+    const result = projection.applyBatch([invoice("1-0", 1, 5, 900), customer("2-0", 5, 1)]);
+
+    expect(result).toEqual({ ...none, position: "2-0", applied: 2, parked: 1 });
+    expect(readModel(database)).toMatchObject({ accounts: { 1: 900 }, parked: [], deadLetters: [] });
+  });
+
+  test("is dead-lettered once more than parkTimeoutMs of stream time passed without its customer", () => {
+    const { database, projection } = freshProjection(1000);
+    projection.applyBatch([invoice("5000-0", 1, 5, 900)]);
+
+    expect(projection.applyBatch([customer("6000-0", 1, 1)])).toMatchObject({ deadLettered: 0 });
+    expect(projection.applyBatch([customer("6001-0", 2, 1)])).toMatchObject({ deadLettered: 1 });
+
+    expect(readModel(database)).toMatchObject({ accounts: { 1: 0 }, parked: [] });
+    expect(readModel(database).deadLetters.map(({ streamId, reason }) => ({ streamId, reason }))).toEqual([
+      {
+        streamId: "5000-0",
+        reason: "invoice 1 names customer 5, not seen yet; gave up after waiting 1000 ms of stream time",
+      },
+    ]);
+  });
+
+  // Bug: expiry runs once at the batch's last entry, after the batch's entries are applied.
+  test.todo("is counted or dead-lettered the same whichever way the stream is split into batches");
+});
+
+describe("an event seen twice", () => {
+  test("with the same EventId is applied once, within a batch and across batches", () => {
+    const { database, projection } = freshProjection();
+
+    const first = projection.applyBatch([
+      customer("1-0", 1, 1, "customer-1"),
+      invoice("2-0", 1, 1, 500, "invoice-1"),
+      invoice("3-0", 1, 1, 500, "invoice-1"),
+    ]);
+    const second = projection.applyBatch([invoice("4-0", 1, 1, 500, "invoice-1")]);
+
+    expect(first).toEqual({ ...none, position: "3-0", applied: 2, duplicates: 1 });
+    expect(second).toEqual({ ...none, position: "4-0", duplicates: 1 });
+    expect(readModel(database)).toMatchObject({ accounts: { 1: 500 }, invoices: 1, deadLetters: [] });
+  });
+});
+
+describe("a batch whose handler fails for a reason other than a rejection", () => {
+  test("writes neither its effects nor its checkpoint, and counts each invoice once when applied again", () => {
+    const { database, projection } = freshProjection();
+    projection.applyBatch([customer("1-0", 1, 1), invoice("2-0", 1, 1, 1000, "e-1")]);
+    const before = readModel(database);
+    // A second connection on the same file, as an operator would have: invoice 3 cannot be inserted.
+    const operator = new Database(database.path);
+    cleanups.push(() => operator.close());
+    operator.exec(
+      "CREATE TRIGGER refuse_invoice_3 BEFORE INSERT ON invoices WHEN NEW.id = 3 BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+    );
+    const batch = [
+      invoice("3-0", 2, 1, 20, "e-2"),
+      { id: "3-1", fields: ["EventTypeName", "InvoiceCreated"] },
+      invoice("3-2", 9, 8, 1, "e-9"),
+      invoice("4-0", 3, 1, 300, "e-3"),
+      invoice("5-0", 4, 1, 4000),
+    ];
+
+    expect(() => projection.applyBatch(batch)).toThrow("disk trouble");
+
+    expect(projection.position()).toBe("2-0");
+    expect(readModel(database)).toEqual(before);
+
+    operator.exec("DROP TRIGGER refuse_invoice_3");
+    expect(projection.applyBatch(batch)).toEqual({
+      position: "5-0",
+      applied: 3,
+      duplicates: 0,
+      deadLettered: 1,
+      parked: 1,
+    });
+    const after = readModel(database);
+    expect(after).toMatchObject({
+      accounts: { 1: 5320 },
+      customers: { 1: 5320 },
+      invoices: 4,
+      processedEvents: 3,
+    });
+    expect(after.deadLetters.map((letter) => letter.streamId)).toEqual(["3-1"]);
+    expect(after.parked.map((parked) => parked.streamId)).toEqual(["3-2"]);
+  });
+});

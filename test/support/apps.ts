@@ -1,0 +1,333 @@
+import { expect } from "bun:test";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { SignJWT } from "jose";
+import { uuidv7 } from "uuidv7";
+import { createApp as createAccountsApp } from "../../accounts/app";
+import { issueToken, loadSigningKey, type SigningKey } from "../../accounts/auth";
+import { createRevenueProjection } from "../../accounts/consumer";
+import { accountCreated } from "../../accounts/domain";
+import { seedDevelopmentUsers } from "../../accounts/seed";
+import {
+  accounts,
+  customers as accountsCustomers,
+  invoices as accountsInvoices,
+  createAccountsStore,
+  users,
+} from "../../accounts/store";
+import { createApp as createCustomersApp } from "../../customers/app";
+import { createAccountsView } from "../../customers/events";
+import { createCustomersStore, customers, invoices, knownAccounts } from "../../customers/store";
+import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/auth";
+import { startConsumer } from "../../shared/consumer";
+import { type Db, openDatabase, type SqliteDatabase } from "../../shared/db";
+import { idempotencyKeys } from "../../shared/idempotency";
+import { createLogger } from "../../shared/log";
+import { createOutboxRelay, outbox } from "../../shared/outbox";
+import type { Projection } from "../../shared/projection";
+import { connectRedis } from "../../shared/redis";
+import { createStreamReader } from "../../shared/stream";
+import { encodeEnvelope, envelopeOf } from "../../shared/wire";
+import type { Reply } from "./api";
+import { eventually, startRedis, tempDir } from "./resources";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const TOKEN_TTL_SECONDS = 600;
+
+/** What a rejected request must leave untouched: table row counts, the outbox, the stream's length. */
+export type Footprint = { rows: Record<string, number>; outbox: number; stream: number };
+
+/** A request's parts: `json` is sent with Content-Type application/json, `body` is sent as it is. */
+export type Send = {
+  authorization?: string;
+  json?: unknown;
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+};
+
+/** One bad request and what it must get: `status`, and an `errors` entry for each of `fields`. */
+export type Case = { situation: string; status: number; fields: string[]; send: () => Send };
+
+export function rejects(situation: string, status: number, fields: string[], send: () => Send): Case {
+  return { situation, status, fields, send };
+}
+
+const raw = (body: string | Uint8Array, contentType?: string): Send => ({
+  body,
+  headers: contentType ? { "content-type": contentType } : {},
+});
+
+/** Bodies no JSON write route can read, whatever fields it wants. */
+export const unreadableBodies: Case[] = [
+  rejects("the body is malformed JSON", 400, [], () => raw('{"name": ', "application/json")),
+  rejects("the body is empty", 400, [], () => raw("", "application/json")),
+  rejects("there is no body", 400, ["body"], () => ({ headers: { "content-type": "application/json" } })),
+  rejects("the content type is text/plain", 415, ["body"], () => raw('{"name":"x"}', "text/plain")),
+  rejects("the body is a form", 415, ["body"], () => raw("name=x", "application/x-www-form-urlencoded")),
+  rejects("there is no content type", 415, ["body"], () => raw(new TextEncoder().encode('{"name":"x"}'))),
+  rejects("the body is a JSON array", 422, ["body"], () => ({ json: [] })),
+  rejects("the body is a JSON string", 422, ["body"], () => ({ json: "x" })),
+  rejects("the body is JSON null", 400, ["body"], () => raw("null", "application/json")),
+  rejects("the body is a JSON number", 422, ["body"], () => ({ json: 42 })),
+];
+
+type Shared = Awaited<ReturnType<typeof openResources>>;
+
+/**
+ * What both apps stand on: a temp dir with the SQLite file and the signing key, its own redis-server and
+ * stream key, an outbox relay, and a consumer feeding `projection`, wired as main.ts wires them.
+ */
+async function openResources(service: "customers" | "accounts", projection: (db: Db) => Projection) {
+  const dir = tempDir(`streamledger-${service}-app-`);
+  const redis = await startRedis();
+  const streamKey = `test-stream-${crypto.randomUUID()}`;
+  const logger = createLogger(service, "error");
+  let database: SqliteDatabase | undefined;
+  let signingKey: SigningKey;
+  try {
+    database = openDatabase(join(dir.path, `${service}.sqlite`), join(ROOT, "migrations", service));
+    signingKey = await loadSigningKey({ keyFile: join(dir.path, "signing-key.jwk.json") });
+  } catch (error) {
+    database?.close();
+    await redis.stop();
+    dir.remove();
+    throw error;
+  }
+  // Nothing below throws; from here on close() releases everything.
+  const connection = connectRedis(redis.url, logger, service);
+  const relay = createOutboxRelay({
+    db: database.db,
+    redis: connection,
+    streamKey,
+    producer: service,
+    logger,
+  });
+  const reader = createStreamReader({
+    connect: () => connectRedis(redis.url, logger, `${service}-reader`),
+    streamKey,
+    count: 100,
+    blockMs: 200,
+  });
+  const consumer = startConsumer({
+    reader,
+    redis: connection,
+    streamKey,
+    projection: projection(database.db),
+    onBatch: (result) => {
+      if (result.deadLettered > 0) relay.notify();
+    },
+    logger,
+    now: () => new Date(),
+  });
+  return { dir, redis, streamKey, logger, database, connection, relay, signingKey, consumer };
+}
+
+function countRows(db: Db, tables: Record<string, SQLiteTable>): Record<string, number> {
+  const count = (table: SQLiteTable) => db.select({ n: sql<number>`count(*)` }).from(table).get()?.n ?? 0;
+  return Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, count(table)]));
+}
+
+function harness(
+  shared: Shared,
+  app: { handle(request: Request): Promise<Response> },
+  tables: Record<string, SQLiteTable>,
+) {
+  const { database, relay, redis, streamKey, signingKey, consumer } = shared;
+  let otherKey: Promise<SigningKey> | undefined;
+  const self = {
+    ...shared,
+    /** An in-process request through `app.handle`. */
+    async call(method: string, path: string, options: Send = {}): Promise<Reply> {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.authorization !== undefined) headers.authorization = options.authorization;
+      let body = options.body;
+      if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        headers["content-type"] ??= "application/json";
+      }
+      const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: response.status, body: parsed as Record<string, unknown>, headers: response.headers };
+    },
+    /** The Authorization header showing `problem` to this app. */
+    async badAuthorization(problem: AuthProblem): Promise<string | undefined> {
+      otherKey ??= loadSigningKey({ keyFile: join(shared.dir.path, "other-signing-key.jwk.json") });
+      return badAuthorization(problem, { trusted: signingKey, other: await otherKey });
+    },
+    /** `Bearer <token>` for `username`, signed with the app's key. */
+    async bearer(username: string): Promise<string> {
+      return `Bearer ${await issueToken(signingKey, username, new Date(), TOKEN_TTL_SECONDS)}`;
+    },
+    /** Publishes whatever the outbox holds, then counts rows, outbox and stream entries. */
+    async footprint(): Promise<Footprint> {
+      await relay.flush();
+      return {
+        rows: countRows(database.db, tables),
+        outbox: countRows(database.db, { outbox }).outbox ?? 0,
+        stream: await redis.client.xlen(streamKey),
+      };
+    },
+    /** Sends a bad request: a problem naming `fields`, and no new row, outbox entry or stream entry. */
+    async expectRejected(method: string, path: string, send: Send, status: number, fields: string[] = []) {
+      const before = await self.footprint();
+      const reply = await self.call(method, path, send);
+      expectProblem(reply, status, fields);
+      const after = await self.footprint();
+      expect(after).toEqual(before);
+      expect(after.outbox).toBe(0);
+      return reply;
+    },
+    async close() {
+      try {
+        await consumer.close();
+        await relay.close();
+      } finally {
+        shared.connection.disconnect();
+        database.close();
+        await redis.stop();
+        shared.dir.remove();
+      }
+    },
+  };
+  return self;
+}
+
+export type CustomersHarness = Awaited<ReturnType<typeof startCustomersApp>>;
+
+/** The customers app in process, its consumer reading AccountCreated entries the test adds to the stream. */
+export async function startCustomersApp() {
+  const now = () => new Date();
+  const shared = await openResources("customers", (db) => createAccountsView({ db, now, newId: uuidv7 }));
+  const { consumer, database, signingKey } = shared;
+  const app = createCustomersApp({
+    ...shared,
+    db: database.db,
+    store: createCustomersStore(database.db),
+    authenticate: createAuthenticator(signingKey.publicKey),
+    now,
+    newEventId: uuidv7,
+  });
+  return {
+    ...harness(shared, app, {
+      known_accounts: knownAccounts,
+      customers,
+      invoices,
+      idempotency_keys: idempotencyKeys,
+    }),
+    /** XADDs an AccountCreated entry in the wire format and waits until the consumer has applied it. */
+    async publishAccount(id: number, ownedBy: string): Promise<void> {
+      const at = new Date();
+      const event = accountCreated({
+        id,
+        name: `account ${id}`,
+        description: "",
+        ownedBy,
+        createdDate: at.toISOString(),
+        totalRevenueCents: 0,
+      });
+      const fields = encodeEnvelope(envelopeOf(event, uuidv7(), at));
+      const entryId = await shared.redis.client.xadd(shared.streamKey, "*", ...fields);
+      await eventually(`customers to apply ${entryId}`, () => consumer.status().position === entryId);
+    },
+  };
+}
+
+export type AccountsHarness = Awaited<ReturnType<typeof startAccountsApp>>;
+
+/** The accounts app in process with user1/password1 (account 1) and user2/password2 (account 2) seeded. */
+export async function startAccountsApp() {
+  const now = () => new Date();
+  const shared = await openResources("accounts", (db) => createRevenueProjection({ db, now, newId: uuidv7 }));
+  const store = createAccountsStore(shared.database.db);
+  const at = now();
+  const devUsers = [
+    { username: "user1", password: "password1", accountName: "one" },
+    { username: "user2", password: "password2", accountName: "two" },
+  ];
+  await seedDevelopmentUsers(store, devUsers, at, (account) =>
+    envelopeOf(accountCreated(account), uuidv7(), at),
+  );
+  const app = createAccountsApp({
+    ...shared,
+    db: shared.database.db,
+    store,
+    authenticate: createAuthenticator(shared.signingKey.publicKey),
+    tokenTtlSeconds: TOKEN_TTL_SECONDS,
+    now,
+    newEventId: uuidv7,
+  });
+  await shared.relay.flush();
+  const tables = { users, accounts, customers: accountsCustomers, invoices: accountsInvoices };
+  return harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys });
+}
+
+type TokenKeys = { trusted: SigningKey; other: SigningKey };
+
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+/** A token signed by the trusted key, its claims first altered by `alter` (undefined drops a claim). */
+async function signed({ trusted }: TokenKeys, alter: (claims: Record<string, unknown>) => void) {
+  const iat = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { sub: "user1", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat };
+  claims.exp = iat + 600;
+  alter(claims);
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: trusted.kid });
+  return `Bearer ${await jwt.sign(trusted.privateKey)}`;
+}
+
+const unsignedClaims = { sub: "user1", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp: 4_102_444_800 };
+
+/** Authorization headers (undefined: none) that must each be refused with 401 and a challenge. */
+const authorizations = {
+  "the Authorization header is missing": async () => undefined,
+  "the scheme is Basic": async () => `Basic ${Buffer.from("user1:password1").toString("base64")}`,
+  "the Bearer token is empty": async () => "Bearer ",
+  "the token is malformed": async () => "Bearer abc",
+  "the token has expired": async ({ trusted }) =>
+    `Bearer ${await issueToken(trusted, "user1", new Date(Date.now() - 3_600_000), 60)}`,
+  "the token is signed by another key": async ({ other }) =>
+    `Bearer ${await issueToken(other, "user1", new Date(), 600)}`,
+  "the token uses alg none": async () =>
+    `Bearer ${base64url({ alg: "none", typ: "JWT" })}.${base64url(unsignedClaims)}.`,
+  "the token is for another audience": (keys) => signed(keys, (claims) => (claims.aud = "elsewhere")),
+  "the token is from another issuer": (keys) => signed(keys, (claims) => (claims.iss = "elsewhere")),
+  "the token has no expiry": (keys) => signed(keys, (claims) => (claims.exp = undefined)),
+  "the token names no user": (keys) => signed(keys, (claims) => (claims.sub = undefined)),
+} satisfies Record<string, (keys: TokenKeys) => Promise<string | undefined>>;
+
+export type AuthProblem = keyof typeof authorizations;
+export const AUTH_PROBLEMS = Object.keys(authorizations) as AuthProblem[];
+
+/** The Authorization header showing `problem` to a service trusting `trusted` (`other` is any other key). */
+export function badAuthorization(problem: AuthProblem, keys: TokenKeys): Promise<string | undefined> {
+  return authorizations[problem](keys);
+}
+
+/**
+ * Asserts an RFC 9457 problem response with `status` whose `errors` names each of `fields`; a 401 must
+ * also carry a WWW-Authenticate challenge.
+ */
+export function expectProblem(reply: Reply, status: number, fields: string[] = []): void {
+  const { type, title, detail, errors } = reply.body;
+  // Plain values only: Bun 1.4.4's toMatchObject writes asymmetric matchers into the received object.
+  expect({ status: reply.status, bodyStatus: reply.body.status, type }).toEqual({
+    status,
+    bodyStatus: status,
+    type: "about:blank",
+  });
+  expect(reply.headers.get("content-type")).toStartWith("application/problem+json");
+  expect([typeof title, typeof detail, String(detail).length > 0]).toEqual(["string", "string", true]);
+  for (const field of fields) {
+    expect(errors ?? {}).toHaveProperty([field]);
+    const messages = (errors as Record<string, unknown>)[field];
+    expect(
+      Array.isArray(messages) && messages.length > 0 && messages.every((m) => typeof m === "string"),
+    ).toBe(true);
+  }
+  if (status === 401) expect(reply.headers.get("www-authenticate")).toStartWith("Bearer");
+}
