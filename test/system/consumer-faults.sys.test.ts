@@ -9,7 +9,7 @@ import { readServiceDb } from "../support/sqlite";
 
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
