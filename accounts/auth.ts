@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
-import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/auth";
+import { type Authenticate, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/auth";
+import { AuthError } from "../shared/errors";
 
 export type SigningKey = { kid: string; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
 
@@ -72,4 +73,16 @@ const decoyHash = hashPassword("decoy password that matches no one");
 export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
   const matches = await Bun.password.verify(password, hash ?? (await decoyHash));
   return hash !== undefined && matches;
+}
+
+/** Accepts a valid token only while its user still exists here (a token can outlive its user's row). */
+export function onlyKnownUsers(
+  authenticate: Authenticate,
+  userExists: (username: string) => boolean,
+): Authenticate {
+  return async (authorization) => {
+    const caller = await authenticate(authorization);
+    if (!userExists(caller.username)) throw new AuthError(401, "the token names a user that does not exist");
+    return caller;
+  };
 }

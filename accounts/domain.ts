@@ -69,5 +69,11 @@ export function parseDevUsers(spec: string): DevUser[] {
         throw new Error(`DEV_USERS entry "${entry}" must be written user:password:account name`);
       }
       return { username, password, accountName };
+    })
+    .map((user, index, users) => {
+      if (users.findIndex((other) => other.username === user.username) !== index) {
+        throw new Error(`DEV_USERS names user "${user.username}" twice`);
+      }
+      return user;
     });
 }

@@ -26,7 +26,7 @@ export function authRoutes({ store, signingKey, tokenTtlSeconds, now }: AccountR
       const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
       const user = store.findUser(username);
       if (!(await verifyPassword(password, user?.passwordHash))) {
-        throw new AuthError(401, "wrong username or password");
+        throw new AuthError(401, "wrong username or password", false);
       }
       const token = await issueToken(signingKey, username, now(), tokenTtlSeconds);
       return { token, token_type: "Bearer", expires_in: tokenTtlSeconds };

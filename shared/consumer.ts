@@ -91,6 +91,7 @@ export function startConsumer(deps: {
         }
         const entries = await reader.read(state.position);
         if (closed) break;
+        state.lastError = null;
         if (entries.length > 0) record(projection.applyBatch(entries));
         backoff.reset();
       } catch (error) {

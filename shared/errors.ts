@@ -34,9 +34,16 @@ export class ConflictError extends HttpError {
   }
 }
 
-/** 401 when the caller is not authenticated, 403 when authenticated but not allowed. */
+/**
+ * 401 when the caller is not authenticated, 403 when authenticated but not allowed. A 401 about the bearer
+ * token carries a `WWW-Authenticate: Bearer` challenge; a failed password login does not.
+ */
 export class AuthError extends HttpError {
-  constructor(status: 401 | 403, detail: string) {
+  constructor(
+    status: 401 | 403,
+    detail: string,
+    readonly bearerChallenge = status === 401,
+  ) {
     super(status, status === 401 ? "Unauthorized" : "Forbidden", detail);
   }
 }

@@ -10,14 +10,14 @@ export const MAX_INVOICE_CENTS = 10_000_000_000;
 
 export const cents = z
   .number({ error: "must be an integer number of cents" })
-  .int("must be an integer number of cents")
+  .int({ message: "must be an integer number of cents", abort: true })
   .positive("must be greater than zero")
   .max(MAX_INVOICE_CENTS, `must be at most ${MAX_INVOICE_CENTS}`);
 
 /** A real calendar day written YYYY-MM-DD (2019-02-30 is refused). */
 export const calendarDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "must be a date written YYYY-MM-DD", abort: true })
   .refine(isCalendarDate, "is not a real calendar date");
 
 function isCalendarDate(value: string): boolean {
@@ -25,7 +25,12 @@ function isCalendarDate(value: string): boolean {
   if (year === undefined || month === undefined || day === undefined) return false;
   const date = new Date(Date.UTC(year, month - 1, day));
   date.setUTCFullYear(year);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day
+  );
 }
 
 const timestamp = z.iso.datetime({ offset: true });

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
-import { HttpError, ValidationError } from "./errors";
+import { AuthError, HttpError, ValidationError } from "./errors";
 import { decimalId } from "./events";
 import type { Logger } from "./log";
 
@@ -12,17 +12,25 @@ export function problem(
   title: string,
   detail: string,
   errors?: Record<string, string[]>,
+  extraHeaders: Record<string, string> = {},
 ): Response {
   const body = { type: "about:blank", title, status, detail, ...(errors ? { errors } : {}) };
-  const headers: Record<string, string> = { "content-type": PROBLEM_TYPE };
-  if (status === 401) headers["www-authenticate"] = 'Bearer realm="streamledger"';
-  return new Response(JSON.stringify(body), { status, headers });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": PROBLEM_TYPE, ...extraHeaders },
+  });
 }
 
 /** Maps every error of an app to a problem body: typed errors keep their status, anything else is a logged 500. */
 export function problemMapper(logger: Logger) {
   return new Elysia({ name: "problem-mapper" }).onError({ as: "global" }, ({ code, error, request }) => {
-    if (error instanceof HttpError) return problem(error.status, error.title, error.message, error.errors);
+    if (error instanceof HttpError) {
+      const challenge = error instanceof AuthError && error.bearerChallenge;
+      const headers: Record<string, string> = challenge
+        ? { "www-authenticate": 'Bearer realm="streamledger"' }
+        : {};
+      return problem(error.status, error.title, error.message, error.errors, headers);
+    }
     if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
     if (code === "NOT_FOUND")
       return problem(404, "Not found", `no route for ${request.method} ${new URL(request.url).pathname}`);
@@ -44,7 +52,7 @@ export function parseJsonBody<S extends z.ZodType>(
   body: unknown,
   contentType: string | undefined,
 ): z.infer<S> {
-  if (!contentType?.toLowerCase().startsWith("application/json")) {
+  if (contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") {
     throw new ValidationError(
       { body: ["must be sent as application/json"] },
       "the request body must be JSON with Content-Type: application/json",
@@ -56,11 +64,14 @@ export function parseJsonBody<S extends z.ZodType>(
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw new ValidationError(fieldErrors(result.error));
+  throw new ValidationError(fieldErrors(result.error, body));
 }
 
-/** zod issues as `{ "field.path": [messages] }`; unknown keys are reported under their own names. */
-export function fieldErrors(error: z.ZodError): Record<string, string[]> {
+/**
+ * zod issues as `{ "field.path": [messages] }`; unknown keys are reported under their own names, and a
+ * field absent from `input` as "is required".
+ */
+export function fieldErrors(error: z.ZodError, input?: unknown): Record<string, string[]> {
   const errors: Record<string, string[]> = {};
   const add = (field: string, message: string) => {
     if (!Object.hasOwn(errors, field)) errors[field] = [];
@@ -71,8 +82,7 @@ export function fieldErrors(error: z.ZodError): Record<string, string[]> {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) add(path ? `${path}.${key}` : key, "is not an accepted field");
     } else {
-      const missing = issue.code === "invalid_type" && /received undefined$/.test(issue.message);
-      add(path || "body", missing ? "is required" : issue.message);
+      add(path || "body", isMissing(input, issue.path) ? "is required" : issue.message);
     }
   }
   return errors;
@@ -86,4 +96,13 @@ export function created(body: unknown): Response {
 /** The numeric id in a path segment, or undefined when the segment is not a decimal id (it names nothing). */
 export function pathId(raw: string): number | undefined {
   return decimalId.safeParse(raw).success ? Number(raw) : undefined;
+}
+
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return true;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return false;
 }

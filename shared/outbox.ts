@@ -103,13 +103,14 @@ export function createOutboxRelay(deps: {
   const backoff = createBackoff(100, 5000);
   let closed = false;
   let notified = false;
-  let publishing: Promise<number> | null = null;
+  const closing = new AbortController();
 
   async function publishBatch(): Promise<number> {
     const rows = db.select().from(outbox).orderBy(asc(outbox.seq)).limit(batchSize).all();
     if (rows.length === 0) return 0;
-    await whenReady(redis, 2000);
-    serverVersion ??= redisVersion(redis);
+    await whenReady(redis, 2000, closing.signal);
+    // Without INFO (an ACL may forbid it) the relay publishes with plain XADD; consumers still dedupe.
+    serverVersion ??= redisVersion(redis).catch(() => "0");
     const idempotentAs = supportsIdempotentXadd(await serverVersion) ? producer : null;
     const multi = redis.multi();
     for (const row of rows) {
@@ -131,12 +132,13 @@ export function createOutboxRelay(deps: {
     return total;
   }
 
-  // One publisher at a time keeps stream order equal to outbox order.
+  // One publisher at a time keeps stream order equal to outbox order; a flush queues behind the one
+  // under way, so it always sees the rows committed before it was called.
+  let tail: Promise<unknown> = Promise.resolve();
   function flush(): Promise<number> {
-    publishing ??= publishAll().finally(() => {
-      publishing = null;
-    });
-    return publishing;
+    const run = tail.catch(() => 0).then(publishAll);
+    tail = run;
+    return run;
   }
 
   const loop = (async () => {
@@ -163,6 +165,7 @@ export function createOutboxRelay(deps: {
     flush,
     async close() {
       closed = true;
+      closing.abort();
       timer.wake();
       await loop;
       // A last attempt, so a clean shutdown leaves nothing behind when Redis is up.

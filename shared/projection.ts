@@ -210,6 +210,16 @@ export function createProjection(deps: {
     }
   }
 
+  function oldestParkedMs(tx: Db): number | null {
+    return (
+      tx
+        .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
+        .from(parkedEntries)
+        .where(eq(parkedEntries.consumer, name))
+        .get()?.oldest ?? null
+    );
+  }
+
   function applyBatch(entries: RawEntry[]): BatchResult {
     const result: BatchResult = {
       position: checkpoint()?.position ?? START_OF_STREAM,
@@ -222,7 +232,14 @@ export function createProjection(deps: {
     if (last === undefined) return result;
     db.transaction(
       (tx) => {
+        let oldestParked = oldestParkedMs(tx);
         for (const entry of entries) {
+          // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
+          const streamTime = streamMs(entry.id);
+          if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
+            expireParked(tx, result, streamTime);
+            oldestParked = oldestParkedMs(tx);
+          }
           const type = typeOfEntry(entry);
           if (
             type !== undefined &&
@@ -234,8 +251,8 @@ export function createProjection(deps: {
           const decoded = decodeEntry(entry);
           if (decoded.ok) applyDecoded(tx, result, decoded);
           else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
+          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs(tx);
         }
-        expireParked(tx, result, streamMs(last));
         tx.insert(checkpoints)
           .values({ consumer: name, position: last, updatedAt: now().toISOString() })
           .onConflictDoUpdate({

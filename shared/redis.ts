@@ -26,18 +26,27 @@ export function connectRedis(url: string, logger: Logger, name: string): Redis {
   return redis;
 }
 
-/** Resolves once the connection is ready; rejects after `timeoutMs` so the caller's backoff takes over. */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the connection is ready; rejects after `timeoutMs` (so the caller's backoff takes over)
+ * or as soon as `signal` aborts (so closing never waits for Redis).
+ */
+export function whenReady(redis: Redis, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const onReady = () => {
+    const settle = (outcome: () => void) => {
       clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
       redis.off("ready", onReady);
-      reject(new Error(`redis is not reachable (connection ${redis.status})`));
-    }, timeoutMs);
+      signal?.removeEventListener("abort", onAbort);
+      outcome();
+    };
+    const onReady = () => settle(resolve);
+    const onAbort = () => settle(() => reject(new Error("closed while waiting for redis")));
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`redis is not reachable (connection ${redis.status})`))),
+      timeoutMs,
+    );
     redis.once("ready", onReady);
+    signal?.addEventListener("abort", onAbort);
+    if (signal?.aborted) onAbort();
   });
 }

@@ -26,10 +26,11 @@ export function createStreamReader(deps: {
   const { connect, streamKey, count, blockMs, stallMs = 5000 } = deps;
   let connection = connect();
   let closed = false;
+  const closing = new AbortController();
 
   async function read(afterId: string): Promise<RawEntry[]> {
     const current = connection;
-    await whenReady(current, blockMs + stallMs);
+    await whenReady(current, blockMs + stallMs, closing.signal);
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
       watchdog = setTimeout(() => {
@@ -55,6 +56,7 @@ export function createStreamReader(deps: {
     read,
     close() {
       closed = true;
+      closing.abort();
       connection.disconnect();
     },
   };

@@ -98,12 +98,15 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   };
 }
 
-/** The value of the `EventTypeName` field, read without decoding the rest. */
+/** The value of the `EventTypeName` field, read without decoding the rest; undefined if absent or repeated. */
 export function typeOfEntry(entry: RawEntry): string | undefined {
+  let type: string | undefined;
   for (let i = 0; i + 1 < entry.fields.length; i += 2) {
-    if (entry.fields[i] === FIELD.type) return entry.fields[i + 1];
+    if (entry.fields[i] !== FIELD.type) continue;
+    if (type !== undefined) return undefined;
+    type = entry.fields[i + 1];
   }
-  return undefined;
+  return type;
 }
 
 /** Orders Redis stream IDs (`ms-seq`) numerically, as Redis does. */

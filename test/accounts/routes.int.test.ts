@@ -80,7 +80,7 @@ describe("POST /auth/login refused", () => {
     await app.expectRejected("POST", "/auth/login", c.send(), c.status, c.fields);
   });
 
-  test("when the password is wrong: 401 with a challenge, and no token", async () => {
+  test("when the password is wrong: 401 without a bearer challenge, and no token", async () => {
     const send = { json: { username: "user1", password: "password2" } };
     const reply = await app.expectRejected("POST", "/auth/login", send, 401);
     expect(reply.body.token).toBeUndefined();
@@ -126,7 +126,7 @@ describe("POST /accounts refused", () => {
     await app.expectRejected("POST", "/accounts", send, 422, ["Idempotency-Key"]);
   });
 
-  test.todo("when the token names a user that does not exist: 401 (a 500 today)", async () => {
+  test("when the token names a user that does not exist: 401, nothing stored", async () => {
     const send = { authorization: await app.bearer("ghost"), json: { name: "haunted" } };
     await app.expectRejected("POST", "/accounts", send, 401);
   });

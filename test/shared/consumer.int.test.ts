@@ -165,8 +165,18 @@ describe("a consumer", () => {
     expect(consumer.status().running).toBe(true);
   });
 
-  // Bug: the reader's wait for a ready connection (BLOCK + stall, 7 s by default) ignores close().
-  test.todo("close() returns promptly while Redis is down");
+  test("close() returns while Redis is down and the reader waits for it to come back", async () => {
+    const s = await setup();
+    // A wait for Redis of BLOCK + stall (65 s) far longer than the test's timeout: only an interrupted wait returns in time.
+    const consumer = consume(s, { blockMs: 60_000 });
+    await addCustomer(s, 1);
+    await eventually("the consumer to apply the first entry", () => consumer.status().applied === 1);
+    await s.redis.kill();
+    await eventually("the consumer to notice Redis is down", () => consumer.status().lastError !== null);
+    await consumer.close();
+    expect(consumer.status().running).toBe(false);
+    await s.redis.restart();
+  });
 
   test("close() returns while a BLOCK read is pending and leaves the checkpoint in place", async () => {
     const s = await setup();
