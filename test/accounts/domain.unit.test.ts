@@ -1,19 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { accountCreated, accountView, checkAccountReadable, parseDevUsers } from "../../accounts/domain";
 import type { AccountView } from "../../accounts/schemas";
 import { AuthError, NotFoundError } from "../../shared/errors";
 import { domainEvent } from "../../shared/events";
+import { legacyWire } from "../support/fixtures";
 
-type LegacyFixture = { legacy_http: { "GET /accounts": { response: AccountView[] } } };
-
-const legacyAccounts = () =>
-  (
-    JSON.parse(
-      readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "legacy-wire.json"), "utf8"),
-    ) as LegacyFixture
-  ).legacy_http["GET /accounts"].response;
+const legacyAccounts = () => legacyWire().legacy_http["GET /accounts"].response;
 
 const account = {
   id: 1,

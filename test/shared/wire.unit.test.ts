@@ -1,6 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { DomainEvent } from "../../shared/events";
 import {
   compareStreamIds,
@@ -10,15 +8,9 @@ import {
   type RawEntry,
   typeOfEntry,
 } from "../../shared/wire";
+import { legacyWire } from "../support/fixtures";
 
-type LegacyFixture = { entries_as_written_by_legacy_customers_service: { fields: Record<string, string> }[] };
-
-const readLegacyEntries = () =>
-  (
-    JSON.parse(
-      readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "legacy-wire.json"), "utf8"),
-    ) as LegacyFixture
-  ).entries_as_written_by_legacy_customers_service;
+const readLegacyEntries = () => legacyWire().entries_as_written_by_legacy_customers_service;
 
 const created_date = "2026-11-24T10:00:00.000Z";
 const invoice = {

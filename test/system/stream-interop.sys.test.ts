@@ -1,18 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type AccountView, login, request } from "../support/api";
+import { legacyWire } from "../support/fixtures";
 import { startRedis, type TestRedis } from "../support/resources";
 import { health, settled, startSystem, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
 
-type LegacyFixture = {
-  entries_as_written_by_legacy_customers_service: { fields: Record<string, string> }[];
-  legacy_http: { "GET /accounts": { response: AccountView[] } };
-};
-const fixture = JSON.parse(
-  readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "legacy-wire.json"), "utf8"),
-) as LegacyFixture;
+const fixture = legacyWire();
 
 let redis: TestRedis;
 let system: TestSystem;
