@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
@@ -162,6 +163,30 @@ describe("a consumer", () => {
     const last = await addInvoice(s, 30);
 
     await caughtUp(s, consumer, last, 1230);
+    expect(consumer.status().running).toBe(true);
+  });
+
+  test("a failing SQLite write stops the batch without moving the checkpoint, and it is retried until it works", async () => {
+    const s = await setup();
+    const consumer = consume(s);
+    await addCustomer(s, 1);
+    const counted = await addInvoice(s, 100);
+    await caughtUp(s, consumer, counted, 100);
+
+    const operator = new Database(s.dbPath);
+    cleanups.push(() => operator.close());
+    operator.exec(
+      "CREATE TRIGGER disk_trouble BEFORE INSERT ON invoices BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+    );
+    const held = await addInvoice(s, 20);
+    await eventually("the consumer to report the failure", () =>
+      consumer.status().lastError?.includes("disk trouble"),
+    );
+    expect(consumer.status().position).toBe(counted);
+    expect(totalOf(s)).toBe(100);
+
+    operator.exec("DROP TRIGGER disk_trouble");
+    await caughtUp(s, consumer, held, 120);
     expect(consumer.status().running).toBe(true);
   });
 

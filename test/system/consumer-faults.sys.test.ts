@@ -186,6 +186,42 @@ describe("a gap in the stream", () => {
   }, 60_000);
 });
 
+describe("retention", () => {
+  test("ops trim never removes what a consumer has not applied: the stopped one resumes with no gap", async () => {
+    const { redis, system, token, customerId } = await withCustomer();
+    expect((await postInvoice(system, token, customerId, 10)).status).toBe(201);
+    await settled(system, redis.client);
+    await system.accounts.kill("SIGTERM");
+    expect((await postInvoice(system, token, customerId, 20)).status).toBe(201);
+    await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
+    const lengthBefore = await redis.client.xlen(system.streamKey);
+
+    const ops = Bun.spawn(
+      [process.execPath, join(import.meta.dir, "..", "..", "scripts", "ops.ts"), "trim"],
+      {
+        env: { ...process.env, ...system.env },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    expect(await ops.exited).toBe(0);
+    expect(await new Response(ops.stdout).text()).toMatch(/^trimmed [1-9][0-9]* entries/);
+    const [checkpoint] = readServiceDb<{ position: string }>(
+      system.dataDir,
+      "accounts",
+      "SELECT position FROM checkpoints WHERE consumer = 'accounts'",
+    );
+    const [first] = await redis.client.xrange(system.streamKey, "-", "+", "COUNT", 1);
+    expect(first?.[0]).toBe(checkpoint?.position);
+    expect(await redis.client.xlen(system.streamKey)).toBeLessThan(lengthBefore);
+
+    await system.accounts.restart();
+    await settled(system, redis.client);
+    expect((await fetch(`${system.accounts.url}/health/ready`)).status).toBe(200);
+    expect(await accountTotal(system, token)).toBe(30);
+  }, 60_000);
+});
+
 async function restarted(system: TestSystem) {
   await system.accounts.restart();
   return system.accounts;

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type CustomersHarness, startCustomersApp } from "../support/apps";
+
+let app: CustomersHarness;
+let user1: string;
+let user2: string;
+let customerId: string;
+
+beforeAll(async () => {
+  app = await startCustomersApp();
+  await app.publishAccount(1, "user1");
+  await app.publishAccount(2, "user2");
+  [user1, user2] = await Promise.all([app.bearer("user1"), app.bearer("user2")]);
+  const customer = await app.call("POST", "/customers", {
+    authorization: user1,
+    json: { name: "Ida", account_id: "1" },
+  });
+  customerId = customer.body.id as string;
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const invoice = (cents = 4200) => ({
+  customer_id: customerId,
+  purchase_date: "2026-11-24",
+  purchase_price_cents: cents,
+});
+
+describe("Idempotency-Key on the POST routes", () => {
+  test("a retry with the same key and body gets the first response and creates nothing new", async () => {
+    const headers = { "idempotency-key": "retry-1" };
+    const first = await app.call("POST", "/invoices", { authorization: user1, json: invoice(), headers });
+    const after = await app.footprint();
+    const retry = await app.call("POST", "/invoices", { authorization: user1, json: invoice(), headers });
+
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(await app.footprint()).toEqual(after);
+  });
+
+  test("the same key with another body is refused with 422 naming the header, and nothing is created", async () => {
+    const headers = { "idempotency-key": "retry-2" };
+    await app.call("POST", "/invoices", { authorization: user1, json: invoice(100), headers });
+    const before = await app.footprint();
+    const reused = await app.call("POST", "/invoices", { authorization: user1, json: invoice(200), headers });
+    expect(reused.status).toBe(422);
+    expect(reused.body.errors).toHaveProperty(["Idempotency-Key"]);
+    expect(await app.footprint()).toEqual(before);
+  });
+
+  test("concurrent requests with one key create one invoice and all get its response", async () => {
+    const headers = { "idempotency-key": "burst-1" };
+    const before = await app.footprint();
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        app.call("POST", "/invoices", { authorization: user1, json: invoice(7), headers }),
+      ),
+    );
+    expect(new Set(replies.map((reply) => reply.status))).toEqual(new Set([201]));
+    expect(new Set(replies.map((reply) => reply.body.id)).size).toBe(1);
+    const after = await app.footprint();
+    expect(after.rows.invoices).toBe((before.rows.invoices ?? 0) + 1);
+    expect(after.stream).toBe(before.stream + 1);
+  });
+
+  test("keys are per user: another user's request with the same key is their own", async () => {
+    const headers = { "idempotency-key": "shared-key" };
+    const mine = await app.call("POST", "/customers", {
+      authorization: user1,
+      json: { name: "A", account_id: "1" },
+      headers,
+    });
+    const theirs = await app.call("POST", "/customers", {
+      authorization: user2,
+      json: { name: "B", account_id: "2" },
+      headers,
+    });
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    expect(theirs.body.id).not.toBe(mine.body.id);
+  });
+
+  test("a refused request stores no key: correcting the request and retrying with the key works", async () => {
+    const headers = { "idempotency-key": "fix-and-retry" };
+    const wrong = await app.call("POST", "/invoices", { authorization: user1, json: invoice(-5), headers });
+    expect(wrong.status).toBe(422);
+    const right = await app.call("POST", "/invoices", { authorization: user1, json: invoice(5), headers });
+    expect(right.status).toBe(201);
+  });
+});

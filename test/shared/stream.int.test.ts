@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { createLogger } from "../../shared/log";
+import { connectRedis } from "../../shared/redis";
+import { createStreamReader, StalledReadError } from "../../shared/stream";
+import { startProxy } from "../support/proxy";
+import { eventually, startRedis, uniqueStreamKey } from "../support/resources";
+
+const logger = createLogger("test", "silent");
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe("the stream reader's watchdog", () => {
+  test("a read that hangs (the connection goes silent) fails as stalled, and reading recovers without a restart", async () => {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const proxy = startProxy(redis.port);
+    cleanups.push(() => proxy.stop());
+    const streamKey = uniqueStreamKey();
+    const reader = createStreamReader({
+      connect: () => connectRedis(`redis://127.0.0.1:${proxy.port}`, logger, "watched-reader"),
+      streamKey,
+      count: 10,
+      blockMs: 200,
+      stallMs: 300,
+    });
+    cleanups.push(() => reader.close());
+
+    const first = await redis.client.xadd(streamKey, "*", "n", "1");
+    expect((await reader.read("0-0")).map((entry) => entry.id)).toEqual([first as string]);
+
+    proxy.pause();
+    const hung = await reader.read(first as string).catch((error: unknown) => error);
+    expect(hung).toBeInstanceOf(StalledReadError);
+
+    const second = await redis.client.xadd(streamKey, "*", "n", "2");
+    proxy.resume();
+    const recovered = await eventually("the reader to read again", async () => {
+      const entries = await reader.read(first as string).catch(() => []);
+      return entries.length > 0 ? entries : undefined;
+    });
+    expect(recovered.map((entry) => entry.id)).toEqual([second as string]);
+  });
+});
