@@ -4,6 +4,7 @@ import type { Db } from "../shared/db";
 import { healthRoutes } from "../shared/health";
 import { problemMapper } from "../shared/http";
 import type { Logger } from "../shared/log";
+import { metricsRoute } from "../shared/metrics";
 import { onlyKnownUsers } from "./auth";
 import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
 
@@ -18,6 +19,7 @@ export function createApp(deps: AccountsAppDeps) {
   return new Elysia()
     .use(problemMapper(deps.logger))
     .use(healthRoutes("accounts", deps))
+    .use(metricsRoute("accounts", deps))
     .use(authRoutes(deps))
     .use(accountRoutes({ ...deps, authenticate }));
 }

@@ -4,6 +4,7 @@ import type { Db } from "../shared/db";
 import { healthRoutes } from "../shared/health";
 import { problemMapper } from "../shared/http";
 import type { Logger } from "../shared/log";
+import { metricsRoute } from "../shared/metrics";
 import { type CustomerRoutesDeps, customerRoutes } from "./routes";
 
 export type CustomersAppDeps = CustomerRoutesDeps & { db: Db; consumer: Consumer; logger: Logger };
@@ -13,5 +14,6 @@ export function createApp(deps: CustomersAppDeps) {
   return new Elysia()
     .use(problemMapper(deps.logger))
     .use(healthRoutes("customers", deps))
+    .use(metricsRoute("customers", deps))
     .use(customerRoutes(deps));
 }

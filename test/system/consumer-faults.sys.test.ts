@@ -159,6 +159,7 @@ describe("a gap in the stream", () => {
     });
     expect(notReady.consumer.gap?.reason).toContain("trimmed before this consumer applied them");
     expect(await accountTotal(system, token)).toBe(500);
+    expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(1);
 
     const ops = Bun.spawn(
       [
@@ -180,6 +181,7 @@ describe("a gap in the stream", () => {
       "accounts to be ready again",
       async () => (await fetch(`${system.accounts.url}/health/ready`)).status === 200,
     );
+    expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(0);
     expect((await postInvoice(system, token, customerId, 3)).status).toBe(201);
     await settled(system, redis.client);
     expect(await accountTotal(system, token)).toBe(503);
@@ -221,6 +223,12 @@ describe("retention", () => {
     expect(await accountTotal(system, token)).toBe(30);
   }, 60_000);
 });
+
+async function metric(serviceUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  const line = text.split("\n").find((row) => row.startsWith(`${name}{`));
+  return Number(line?.split(" ").at(-1));
+}
 
 async function restarted(system: TestSystem) {
   await system.accounts.restart();

@@ -53,45 +53,57 @@ function faultEvery(times: number, everyAcknowledged: number, fault: () => Promi
 }
 
 describe(`fault injection (seed ${seed})`, () => {
-  test("customers killed with SIGKILL during a load: with Idempotency-Key retries every invoice counts exactly once", async () => {
-    const { redis, system, owners, customers } = await startAll();
-    const plan = planInvoices(customers, INVOICES, seededRandom(seed));
-    const faults = faultEvery(8, Math.floor(INVOICES / 9), async () => {
-      await system.customers.kill("SIGKILL");
-      await system.customers.restart();
-    });
-    const history = await postInvoices(system.customers.url, plan, {
-      concurrency: 8,
-      retryUntilAcknowledged: true,
-      beforeEach: faults.beforeEach,
-    });
-    expect(await faults.finish()).toBe(8);
-    expect(history.acknowledged.size).toBe(plan.length);
-    await expectExactTotals(system, redis.client, owners, history);
-  }, 240_000);
+  test(
+    "customers killed with SIGKILL during a load: with Idempotency-Key retries every invoice counts exactly once",
+    async () => {
+      const { redis, system, owners, customers } = await startAll();
+      const plan = planInvoices(customers, INVOICES, seededRandom(seed));
+      const faults = faultEvery(8, Math.floor(INVOICES / 9), async () => {
+        await system.customers.kill("SIGKILL");
+        await system.customers.restart();
+      });
+      const history = await postInvoices(system.customers.url, plan, {
+        concurrency: 8,
+        retryUntilAcknowledged: true,
+        beforeEach: faults.beforeEach,
+      });
+      expect(await faults.finish()).toBe(8);
+      expect(history.acknowledged.size).toBe(plan.length);
+      await expectExactTotals(system, redis.client, owners, history);
+    },
+    120_000 + INVOICES * 50,
+  );
 
-  test("Redis killed with SIGKILL and restarted mid-load (AOF, appendfsync always): nothing acknowledged is lost", async () => {
-    const { redis, system, owners, customers } = await startAll();
-    const plan = planInvoices(customers, INVOICES, seededRandom(seed + 1));
-    const faults = faultEvery(3, Math.floor(INVOICES / 4), () => redis.restart());
-    const history = await postInvoices(system.customers.url, plan, {
-      concurrency: 8,
-      beforeEach: faults.beforeEach,
-    });
-    expect(await faults.finish()).toBe(3);
-    await expectExactTotals(system, redis.client, owners, history);
-  }, 240_000);
+  test(
+    "Redis killed with SIGKILL and restarted mid-load (AOF, appendfsync always): nothing acknowledged is lost",
+    async () => {
+      const { redis, system, owners, customers } = await startAll();
+      const plan = planInvoices(customers, INVOICES, seededRandom(seed + 1));
+      const faults = faultEvery(3, Math.floor(INVOICES / 4), () => redis.restart());
+      const history = await postInvoices(system.customers.url, plan, {
+        concurrency: 8,
+        beforeEach: faults.beforeEach,
+      });
+      expect(await faults.finish()).toBe(3);
+      await expectExactTotals(system, redis.client, owners, history);
+    },
+    120_000 + INVOICES * 50,
+  );
 
-  test("Redis down for seconds while POSTs go on: they are still 201 and all count once Redis is back", async () => {
-    const { redis, system, owners, customers } = await startAll();
-    const plan = planInvoices(customers, 300, seededRandom(seed + 2));
-    await settled(system, redis.client);
-    await redis.kill();
-    const history = await postInvoices(system.customers.url, plan, { concurrency: 4 });
-    expect(history.acknowledged.size).toBe(plan.length);
-    expect((await health(system.customers)).outbox.count).toBe(plan.length);
-    await Bun.sleep(2000);
-    await redis.restart();
-    await expectExactTotals(system, redis.client, owners, history);
-  }, 240_000);
+  test(
+    "Redis down for seconds while POSTs go on: they are still 201 and all count once Redis is back",
+    async () => {
+      const { redis, system, owners, customers } = await startAll();
+      const plan = planInvoices(customers, 300, seededRandom(seed + 2));
+      await settled(system, redis.client);
+      await redis.kill();
+      const history = await postInvoices(system.customers.url, plan, { concurrency: 4 });
+      expect(history.acknowledged.size).toBe(plan.length);
+      expect((await health(system.customers)).outbox.count).toBe(plan.length);
+      await Bun.sleep(3000);
+      await redis.restart();
+      await expectExactTotals(system, redis.client, owners, history);
+    },
+    120_000 + INVOICES * 50,
+  );
 });

@@ -23,50 +23,54 @@ afterAll(async () => {
 });
 
 describe(`accounts killed with SIGKILL ${KILLS} times during a load of ${INVOICES} invoices (seed ${seed})`, () => {
-  test("after the restarts every acknowledged invoice counts exactly once and the checkpoint is at the stream's end", async () => {
-    const random = seededRandom(seed);
-    const { owners, customers } = await createCustomers(system, redis.client, 3, 24);
-    const plan = planInvoices(customers, INVOICES, random);
+  test(
+    "after the restarts every acknowledged invoice counts exactly once and the checkpoint is at the stream's end",
+    async () => {
+      const random = seededRandom(seed);
+      const { owners, customers } = await createCustomers(system, redis.client, 3, 24);
+      const plan = planInvoices(customers, INVOICES, random);
 
-    // Kill points are spread over the load by acknowledged count; clients wait for the killer to keep up,
-    // so every kill lands while invoices are being posted and applied.
-    const step = Math.floor(INVOICES / (KILLS + 1));
-    let kills = 0;
-    let acknowledged = 0;
-    let posting = true;
-    const killer = (async () => {
-      while (kills < KILLS && posting) {
-        if (acknowledged < (kills + 1) * step) {
-          await Bun.sleep(5);
-          continue;
+      // Kill points are spread over the load by acknowledged count; clients wait for the killer to keep up,
+      // so every kill lands while invoices are being posted and applied.
+      const step = Math.floor(INVOICES / (KILLS + 1));
+      let kills = 0;
+      let acknowledged = 0;
+      let posting = true;
+      const killer = (async () => {
+        while (kills < KILLS && posting) {
+          if (acknowledged < (kills + 1) * step) {
+            await Bun.sleep(5);
+            continue;
+          }
+          await Bun.sleep(Math.floor(random() * 40));
+          await system.accounts.kill("SIGKILL");
+          kills += 1;
+          await system.accounts.restart();
         }
-        await Bun.sleep(Math.floor(random() * 40));
-        await system.accounts.kill("SIGKILL");
-        kills += 1;
-        await system.accounts.restart();
-      }
-    })();
-    const history = await postInvoices(system.customers.url, plan, {
-      concurrency: 8,
-      beforeEach: async (done) => {
-        acknowledged = done;
-        while (kills < KILLS && done >= (kills + 2) * step) await Bun.sleep(10);
-      },
-    });
-    posting = false;
-    await killer;
-    expect(kills).toBe(KILLS);
+      })();
+      const history = await postInvoices(system.customers.url, plan, {
+        concurrency: 8,
+        beforeEach: async (done) => {
+          acknowledged = done;
+          while (kills < KILLS && done >= (kills + 2) * step) await Bun.sleep(10);
+        },
+      });
+      posting = false;
+      await killer;
+      expect(kills).toBe(KILLS);
 
-    await expectExactTotals(system, redis.client, owners, history);
+      await expectExactTotals(system, redis.client, owners, history);
 
-    const lastId = await settled(system, redis.client);
-    await system.accounts.kill("SIGTERM");
-    const [checkpoint] = readServiceDb<{ position: string }>(
-      system.dataDir,
-      "accounts",
-      "SELECT position FROM checkpoints WHERE consumer = 'accounts'",
-    );
-    expect(checkpoint?.position).toBe(lastId);
-    await system.accounts.restart();
-  }, 300_000);
+      const lastId = await settled(system, redis.client);
+      await system.accounts.kill("SIGTERM");
+      const [checkpoint] = readServiceDb<{ position: string }>(
+        system.dataDir,
+        "accounts",
+        "SELECT position FROM checkpoints WHERE consumer = 'accounts'",
+      );
+      expect(checkpoint?.position).toBe(lastId);
+      await system.accounts.restart();
+    },
+    120_000 + INVOICES * 50,
+  );
 });
