@@ -1,14 +1,10 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator } from "../shared/auth";
-import { loadConfig, redisUrlOf } from "../shared/config";
-import { startConsumer } from "../shared/consumer";
+import { loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
-import { createOutboxRelay } from "../shared/outbox";
-import { connectRedis } from "../shared/redis";
-import { runMain, serveUntilSignalled } from "../shared/service";
-import { createStreamReader } from "../shared/stream";
+import { runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { envelopeOf } from "../shared/wire";
 import { createApp } from "./app";
 import { loadSigningKey } from "./auth";
@@ -38,33 +34,16 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
-  const redisUrl = redisUrlOf(config);
-  const redis = connectRedis(redisUrl, logger, "accounts");
-  const relay = createOutboxRelay({
+  const { relay, consumer, closers } = startStreamPlumbing({
+    service: "accounts",
+    config,
     db: database.db,
-    redis,
-    streamKey: config.STREAM_KEY,
-    producer: "accounts",
-    logger,
-  });
-  const consumer = startConsumer({
-    reader: createStreamReader({
-      connect: () => connectRedis(redisUrl, logger, "accounts-reader"),
-      streamKey: config.STREAM_KEY,
-      count: config.CONSUMER_BATCH_SIZE,
-      blockMs: config.CONSUMER_BLOCK_MS,
-    }),
-    redis,
-    streamKey: config.STREAM_KEY,
     projection: createRevenueProjection({
       db: database.db,
       now,
       newId: uuidv7,
       parkTimeoutMs: config.PARK_TIMEOUT_MS,
     }),
-    onBatch: (result) => {
-      if (result.deadLettered > 0) relay.notify();
-    },
     logger,
     now,
   });
@@ -85,11 +64,6 @@ await runMain("accounts", async () => {
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,
     logger,
-    closers: [
-      { name: "consumer", close: () => consumer.close() },
-      { name: "outbox relay", close: () => relay.close() },
-      { name: "redis", close: () => redis.quit() },
-      { name: "database", close: () => database.close() },
-    ],
+    closers: [...closers, { name: "database", close: () => database.close() }],
   });
 });

@@ -1,4 +1,11 @@
+import { type Config, redisUrlOf } from "./config";
+import { startConsumer } from "./consumer";
+import type { Db } from "./db";
 import type { Logger } from "./log";
+import { createOutboxRelay } from "./outbox";
+import type { Projection } from "./projection";
+import { connectRedis } from "./redis";
+import { createStreamReader } from "./stream";
 
 type Closer = { name: string; close(): unknown };
 
@@ -57,4 +64,45 @@ export async function runMain(name: string, main: () => Promise<void>): Promise<
     process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+}
+
+/**
+ * The stream side of a service: its Redis connection, the outbox relay publishing its events and the
+ * consumer feeding its projection (which wakes the relay when it dead-letters), plus what closes them,
+ * in order, at shutdown.
+ */
+export function startStreamPlumbing(deps: {
+  service: string;
+  config: Config;
+  db: Db;
+  projection: Projection;
+  logger: Logger;
+  now: () => Date;
+}) {
+  const { service, config, db, projection, logger, now } = deps;
+  const redisUrl = redisUrlOf(config);
+  const redis = connectRedis(redisUrl, logger, service);
+  const relay = createOutboxRelay({ db, redis, streamKey: config.STREAM_KEY, producer: service, logger });
+  const consumer = startConsumer({
+    reader: createStreamReader({
+      connect: () => connectRedis(redisUrl, logger, `${service}-reader`),
+      streamKey: config.STREAM_KEY,
+      count: config.CONSUMER_BATCH_SIZE,
+      blockMs: config.CONSUMER_BLOCK_MS,
+    }),
+    redis,
+    streamKey: config.STREAM_KEY,
+    projection,
+    onBatch: (result) => {
+      if (result.deadLettered > 0) relay.notify();
+    },
+    logger,
+    now,
+  });
+  const closers: Closer[] = [
+    { name: "consumer", close: () => consumer.close() },
+    { name: "outbox relay", close: () => relay.close() },
+    { name: "redis", close: () => redis.quit() },
+  ];
+  return { relay, consumer, closers };
 }

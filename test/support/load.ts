@@ -148,3 +148,31 @@ export async function expectExactTotals(system: TestSystem, redis: Redis, owners
   );
   expect(counted?.n).toBe(history.acknowledged.size);
 }
+
+/** Runs `fault` every `everyAcknowledged` invoices while the load runs, holding clients so it lands mid-load. */
+export function faultEvery(times: number, everyAcknowledged: number, fault: () => Promise<void>) {
+  let done = 0;
+  let acknowledged = 0;
+  let posting = true;
+  const runner = (async () => {
+    while (done < times && posting) {
+      if (acknowledged < (done + 1) * everyAcknowledged) {
+        await Bun.sleep(5);
+        continue;
+      }
+      await fault();
+      done += 1;
+    }
+  })();
+  return {
+    beforeEach: async (count: number) => {
+      acknowledged = count;
+      while (done < times && count >= (done + 2) * everyAcknowledged) await Bun.sleep(10);
+    },
+    async finish() {
+      posting = false;
+      await runner;
+      return done;
+    },
+  };
+}

@@ -161,19 +161,7 @@ describe("a gap in the stream", () => {
     expect(await accountTotal(system, token)).toBe(500);
     expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(1);
 
-    const ops = Bun.spawn(
-      [
-        process.execPath,
-        join(import.meta.dir, "..", "..", "scripts", "ops.ts"),
-        "acknowledge-gap",
-        "accounts",
-      ],
-      {
-        env: { ...process.env, ...system.env },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
+    const ops = runOps(system, "acknowledge-gap", "accounts");
     expect(await ops.exited).toBe(0);
     expect(await new Response(ops.stdout).text()).toContain("acknowledged");
 
@@ -198,14 +186,7 @@ describe("retention", () => {
     await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
     const lengthBefore = await redis.client.xlen(system.streamKey);
 
-    const ops = Bun.spawn(
-      [process.execPath, join(import.meta.dir, "..", "..", "scripts", "ops.ts"), "trim"],
-      {
-        env: { ...process.env, ...system.env },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
+    const ops = runOps(system, "trim");
     expect(await ops.exited).toBe(0);
     expect(await new Response(ops.stdout).text()).toMatch(/^trimmed [1-9][0-9]* entries/);
     const [checkpoint] = readServiceDb<{ position: string }>(
@@ -223,6 +204,14 @@ describe("retention", () => {
     expect(await accountTotal(system, token)).toBe(30);
   }, 60_000);
 });
+
+function runOps(system: TestSystem, ...args: string[]) {
+  return Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "scripts", "ops.ts"), ...args], {
+    env: { ...process.env, ...system.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
 
 async function metric(serviceUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();

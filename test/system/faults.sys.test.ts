@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
+import { createCustomers, expectExactTotals, faultEvery, planInvoices, postInvoices } from "../support/load";
 import { seededRandom, testSeed } from "../support/random";
 import { startRedis, type TestRedis } from "../support/resources";
 import { health, settled, startSystem, type TestSystem } from "../support/services";
@@ -22,34 +22,6 @@ async function startAll() {
   system = await startSystem(redis, { CONSUMER_BATCH_SIZE: "100" });
   const { owners, customers } = await createCustomers(system, redis.client, 2, 16);
   return { redis, system, owners, customers };
-}
-
-/** Runs `fault` every `everyAcknowledged` invoices while the load runs, holding clients so it lands mid-load. */
-function faultEvery(times: number, everyAcknowledged: number, fault: () => Promise<void>) {
-  let done = 0;
-  let acknowledged = 0;
-  let posting = true;
-  const runner = (async () => {
-    while (done < times && posting) {
-      if (acknowledged < (done + 1) * everyAcknowledged) {
-        await Bun.sleep(5);
-        continue;
-      }
-      await fault();
-      done += 1;
-    }
-  })();
-  return {
-    beforeEach: async (count: number) => {
-      acknowledged = count;
-      while (done < times && count >= (done + 2) * everyAcknowledged) await Bun.sleep(10);
-    },
-    async finish() {
-      posting = false;
-      await runner;
-      return done;
-    },
-  };
 }
 
 describe(`fault injection (seed ${seed})`, () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
+import { createCustomers, expectExactTotals, faultEvery, planInvoices, postInvoices } from "../support/load";
 import { seededRandom, testSeed } from "../support/random";
 import { startRedis, type TestRedis } from "../support/resources";
 import { settled, startSystem, type TestSystem } from "../support/services";
@@ -30,34 +30,18 @@ describe(`accounts killed with SIGKILL ${KILLS} times during a load of ${INVOICE
       const { owners, customers } = await createCustomers(system, redis.client, 3, 24);
       const plan = planInvoices(customers, INVOICES, random);
 
-      // Kill points are spread over the load by acknowledged count; clients wait for the killer to keep up,
-      // so every kill lands while invoices are being posted and applied.
-      const step = Math.floor(INVOICES / (KILLS + 1));
-      let kills = 0;
-      let acknowledged = 0;
-      let posting = true;
-      const killer = (async () => {
-        while (kills < KILLS && posting) {
-          if (acknowledged < (kills + 1) * step) {
-            await Bun.sleep(5);
-            continue;
-          }
-          await Bun.sleep(Math.floor(random() * 40));
-          await system.accounts.kill("SIGKILL");
-          kills += 1;
-          await system.accounts.restart();
-        }
-      })();
+      // Kills are spread over the load by acknowledged count; clients wait for the killer to keep up, so
+      // every kill lands while invoices are being posted and applied.
+      const kills = faultEvery(KILLS, Math.floor(INVOICES / (KILLS + 1)), async () => {
+        await Bun.sleep(Math.floor(random() * 40));
+        await system.accounts.kill("SIGKILL");
+        await system.accounts.restart();
+      });
       const history = await postInvoices(system.customers.url, plan, {
         concurrency: 8,
-        beforeEach: async (done) => {
-          acknowledged = done;
-          while (kills < KILLS && done >= (kills + 2) * step) await Bun.sleep(10);
-        },
+        beforeEach: kills.beforeEach,
       });
-      posting = false;
-      await killer;
-      expect(kills).toBe(KILLS);
+      expect(await kills.finish()).toBe(KILLS);
 
       await expectExactTotals(system, redis.client, owners, history);
 
