@@ -16,3 +16,5 @@ COPY migrations ./migrations
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 VOLUME /data
+# One image, two services: docker-compose.yml runs each with its own command; alone, accounts.
+CMD ["bun", "accounts/main.ts"]

@@ -1,14 +1,13 @@
 import { Elysia } from "elysia";
-import type { Consumer } from "../shared/consumer";
-import type { Db } from "../shared/db";
-import { healthRoutes } from "../shared/health";
-import { problemMapper } from "../shared/http";
+import { type HealthDeps, healthRoutes } from "../shared/health";
+import { httpConventions } from "../shared/http";
 import type { Logger } from "../shared/log";
-import { metricsRoute } from "../shared/metrics";
+import { type Metrics, metricsRoute } from "../shared/metrics";
 import { onlyKnownUsers } from "./auth";
 import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
 
-export type AccountsAppDeps = AccountRoutesDeps & { db: Db; consumer: Consumer; logger: Logger };
+export type AccountsAppDeps = AccountRoutesDeps &
+  HealthDeps & { logger: Logger; metrics: Metrics; maxBodyBytes?: number };
 
 /** The accounts HTTP application; it does not listen, main.ts does. */
 export function createApp(deps: AccountsAppDeps) {
@@ -17,9 +16,9 @@ export function createApp(deps: AccountsAppDeps) {
     (username) => deps.store.findUser(username) !== undefined,
   );
   return new Elysia()
-    .use(problemMapper(deps.logger))
+    .use(httpConventions(deps))
     .use(healthRoutes("accounts", deps))
-    .use(metricsRoute("accounts", deps))
+    .use(metricsRoute(deps.metrics))
     .use(authRoutes(deps))
     .use(accountRoutes({ ...deps, authenticate }));
 }

@@ -4,7 +4,8 @@ import { createAuthenticator } from "../shared/auth";
 import { loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
-import { runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
+import { createMetrics } from "../shared/metrics";
+import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { envelopeOf } from "../shared/wire";
 import { createApp } from "./app";
 import { loadSigningKey } from "./auth";
@@ -15,7 +16,9 @@ import { createAccountsStore } from "./store";
 
 await runMain("accounts", async () => {
   const config = loadConfig(process.env);
-  const logger = createLogger("accounts", config.LOG_LEVEL);
+  const logger = createLogger("accounts", config.LOG_LEVEL, config.LOG_FORMAT);
+  const metrics = createMetrics("accounts");
+  const releaseLock = acquireInstanceLock(config.DATA_DIR, "accounts");
   const now = () => new Date();
   const signingKey = await loadSigningKey({
     privateJwk: config.JWT_PRIVATE_KEY,
@@ -34,7 +37,7 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
-  const { relay, consumer, closers } = startStreamPlumbing({
+  const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "accounts",
     config,
     db: database.db,
@@ -45,6 +48,7 @@ await runMain("accounts", async () => {
       parkTimeoutMs: config.PARK_TIMEOUT_MS,
     }),
     logger,
+    metrics,
     now,
   });
   const app = createApp({
@@ -54,6 +58,10 @@ await runMain("accounts", async () => {
     authenticate: createAuthenticator(signingKey.publicKey),
     relay,
     consumer,
+    redis,
+    stuckAfterMs,
+    metrics,
+    maxBodyBytes: config.MAX_BODY_BYTES,
     logger,
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
     now,
@@ -64,6 +72,12 @@ await runMain("accounts", async () => {
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,
     logger,
-    closers: [...closers, { name: "database", close: () => database.close() }],
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    closers: [
+      ...closers,
+      { name: "database", close: () => database.close() },
+      { name: "instance lock", close: releaseLock },
+    ],
   });
 });

@@ -62,6 +62,21 @@ export function createAccountsStore(db: Db) {
       return db.select().from(users).where(eq(users.username, username)).get();
     },
 
+    addUser(user: User): void {
+      db.insert(users).values(user).run();
+    },
+
+    /** Replaces a user's password hash; false when there is no such user. */
+    setPasswordHash(username: string, passwordHash: string): boolean {
+      const changed = db
+        .update(users)
+        .set({ passwordHash })
+        .where(eq(users.username, username))
+        .returning({ username: users.username })
+        .all();
+      return changed.length > 0;
+    },
+
     hasUsers(): boolean {
       return db.select({ username: users.username }).from(users).limit(1).get() !== undefined;
     },

@@ -1,4 +1,5 @@
 import type { Db } from "../shared/db";
+import { MAX_ID } from "../shared/events";
 import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
 import { rememberAccount, reserveIdsThrough } from "./store";
 
@@ -32,10 +33,16 @@ function applyEvent(tx: Db, entry: AppliedEntry): undefined {
       return;
     }
     case "CustomerCreated":
-      reserveIdsThrough(tx, "customers", Number(event.payload.id));
+      reserveOrReject(tx, "customers", event.payload.id);
       return;
     case "InvoiceCreated":
-      reserveIdsThrough(tx, "invoices", Number(event.payload.id));
+      reserveOrReject(tx, "invoices", event.payload.id);
       return;
   }
+}
+
+// An id at the cap would leave no id to hand out after it; such an entry is refused, not reserved.
+function reserveOrReject(tx: Db, table: "customers" | "invoices", id: string): void {
+  if (Number(id) >= MAX_ID) throw new RejectedEvent(`${table} id ${id} leaves no ids after it; not reserved`);
+  reserveIdsThrough(tx, table, Number(id));
 }

@@ -4,25 +4,29 @@ import { createAuthenticator, remoteSigningKeys } from "../shared/auth";
 import { loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
-import { runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
+import { createMetrics } from "../shared/metrics";
+import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { createApp } from "./app";
 import { createAccountsView } from "./events";
 import { createCustomersStore } from "./store";
 
 await runMain("customers", async () => {
   const config = loadConfig(process.env);
-  const logger = createLogger("customers", config.LOG_LEVEL);
+  const logger = createLogger("customers", config.LOG_LEVEL, config.LOG_FORMAT);
+  const metrics = createMetrics("customers");
+  const releaseLock = acquireInstanceLock(config.DATA_DIR, "customers");
   const now = () => new Date();
   const database = openDatabase(
     join(config.DATA_DIR, "customers.sqlite"),
     new URL("../migrations/customers", import.meta.url).pathname,
   );
-  const { relay, consumer, closers } = startStreamPlumbing({
+  const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "customers",
     config,
     db: database.db,
     projection: createAccountsView({ db: database.db, now, newId: uuidv7 }),
     logger,
+    metrics,
     now,
   });
   const app = createApp({
@@ -31,6 +35,10 @@ await runMain("customers", async () => {
     authenticate: createAuthenticator(remoteSigningKeys(config.ACCOUNTS_URL)),
     relay,
     consumer,
+    redis,
+    stuckAfterMs,
+    metrics,
+    maxBodyBytes: config.MAX_BODY_BYTES,
     logger,
     now,
     newEventId: uuidv7,
@@ -40,6 +48,12 @@ await runMain("customers", async () => {
     hostname: config.HOST,
     port: config.CUSTOMERS_PORT,
     logger,
-    closers: [...closers, { name: "database", close: () => database.close() }],
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    closers: [
+      ...closers,
+      { name: "database", close: () => database.close() },
+      { name: "instance lock", close: releaseLock },
+    ],
   });
 });

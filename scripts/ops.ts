@@ -1,99 +1,82 @@
-import { join } from "node:path";
-import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
-import { openDatabase } from "../shared/db";
-import { detectGap, inspectStream, positionsKeyOf } from "../shared/gap";
-import { createLogger } from "../shared/log";
-import { acknowledgeGap, checkpoints } from "../shared/projection";
-import { connectRedis, whenReady } from "../shared/redis";
-import { compareStreamIds } from "../shared/wire";
+import { loadConfig } from "../shared/config";
+import { BAD_USAGE, type Command, createContext, DONE, FAILED, UsageError } from "./ops/cli";
+import { dlq } from "./ops/dlq";
+import { outboxCommand } from "./ops/outbox";
+import { acknowledgeGapCommand, streamInfo, trim } from "./ops/stream";
+import { user } from "./ops/users";
 
 // Operator commands: `bun run ops -- <command>`. Reads the same environment as the services.
-const SERVICES = ["customers", "accounts"] as const;
-type Service = (typeof SERVICES)[number];
+const COMMANDS: Record<string, Command> = {
+  "stream-info": streamInfo,
+  "acknowledge-gap": acknowledgeGapCommand,
+  trim,
+  dlq,
+  outbox: outboxCommand,
+  user,
+};
 
-const HELP = `usage: bun run ops -- <command>
+const HELP = `usage: bun run ops -- <command> [arguments]    (bun run ops -- <command> --help for details)
+
+Runs with the services' environment: REDIS_URL, STREAM_KEY, DATA_DIR.
 
 commands:
-  stream-info              stream length and each consumer's reported position
-  acknowledge-gap SERVICE  accept that entries the SERVICE (customers|accounts) consumer missed are gone,
-                           so it resumes (run it on the service's DATA_DIR; rebuilding is the alternative)
-  trim                     XTRIM the stream up to the lowest position every known consumer has applied
+  stream-info                  stream length and IDs, each consumer's position and lag (entries after
+                               it), the dead-letter stream's length
+  acknowledge-gap SERVICE      accept that entries the SERVICE (customers|accounts) consumer missed are
+                               gone, so it resumes (run it on the service's DATA_DIR; rebuilding is the
+                               alternative)
+  trim                         XTRIM the stream up to the lowest position every known consumer has applied
+  dlq list [--limit N] [--json]
+                               the newest dead letters (<STREAM_KEY>:dlq), newest last
+  dlq inspect DLQ-ID [--json]  one dead letter in full
+  dlq redrive DLQ-ID | --all [--consumer NAME]
+                               put dead-lettered entries back on the stream and delete the dead letters
+  dlq purge DLQ-ID | --all [--consumer NAME]
+                               delete dead letters
+  outbox [--json]              each service database's unpublished events and the age of the oldest
+  user add USERNAME [--account NAME]
+                               create an accounts user (and an account it owns); password from
+                               OPS_PASSWORD, a terminal prompt or stdin, never the command line
+  user passwd USERNAME         change a user's password (same password sources)
 
-exit codes: 0 done, 1 failed, 2 bad usage`;
+exit codes: 0 done, 1 failed, 2 bad usage; errors go to stderr`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, argument] = argv;
-  if (!command || command === "help" || command === "--help") {
-    console.log(HELP);
-    return command ? 0 : 2;
-  }
-  const config = loadConfig(process.env);
-  const redis = connectRedis(redisUrlOf(config), createLogger("ops", "silent"), "ops");
-  try {
-    await whenReady(redis, 5000);
-    const key = config.STREAM_KEY;
-    const positions = await redis.hgetall(positionsKeyOf(key));
-    switch (command) {
-      case "stream-info": {
-        const state = await inspectStream(redis, key);
-        console.log(JSON.stringify({ stream: key, ...state, positions }, null, 2));
-        return 0;
-      }
-      case "acknowledge-gap": {
-        if (!SERVICES.includes(argument as Service)) {
-          console.error(`acknowledge-gap needs a service: ${SERVICES.join(" or ")}\n\n${HELP}`);
-          return 2;
-        }
-        const service = argument as Service;
-        const database = openDatabase(
-          join(config.DATA_DIR, `${service}.sqlite`),
-          new URL(`../migrations/${service}`, import.meta.url).pathname,
-        );
-        try {
-          const row = database.db
-            .select()
-            .from(checkpoints)
-            .all()
-            .find((c) => c.consumer === service);
-          const gap = detectGap(
-            row?.position ?? "0-0",
-            await inspectStream(redis, key),
-            row?.gapAcknowledgedThrough ?? null,
-          );
-          if (!gap) {
-            console.log(`${service}: no gap to acknowledge`);
-            return 0;
-          }
-          acknowledgeGap(database.db, service, gap.through, new Date());
-          console.log(`${service}: acknowledged: ${gap.reason}; the consumer resumes within seconds`);
-          return 0;
-        } finally {
-          database.close();
-        }
-      }
-      case "trim": {
-        const missing = SERVICES.filter((service) => positions[service] === undefined);
-        if (missing.length > 0) {
-          console.error(`not trimming: no reported position for ${missing.join(", ")}`);
-          return 1;
-        }
-        const lowest = Object.values(positions).sort(compareStreamIds)[0] as string;
-        const trimmed = await redis.xtrim(key, "MINID", lowest);
-        console.log(`trimmed ${trimmed} entries before ${lowest} (the lowest applied position)`);
-        return 0;
-      }
-      default:
-        console.error(`unknown command "${command}"\n\n${HELP}`);
-        return 2;
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    if (name === undefined) {
+      console.error(HELP);
+      return BAD_USAGE;
     }
+    console.log(HELP);
+    return DONE;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`ops: unknown command "${name}"\n\n${HELP}`);
+    return BAD_USAGE;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(command.usage);
+    return DONE;
+  }
+  const { context, close } = createContext(loadConfig(process.env), process.env);
+  try {
+    return await command.run(args, context);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`ops: ${error.message}\n\n${command.usage}`);
+      return BAD_USAGE;
+    }
+    throw error;
   } finally {
-    redis.disconnect();
+    close();
   }
 }
 
 try {
   process.exit(await main(process.argv.slice(2)));
 } catch (error) {
-  console.error(`ops: ${error instanceof ConfigError ? error.message : String(error)}`);
-  process.exit(1);
+  console.error(`ops: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(FAILED);
 }

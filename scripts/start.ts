@@ -39,7 +39,11 @@ if (!config.REDIS_URL) {
   );
 }
 
-const env = { ...process.env, REDIS_URL: redisUrlOf(config) };
+const env = {
+  ...process.env,
+  REDIS_URL: redisUrlOf(config),
+  LOG_FORMAT: process.env.LOG_FORMAT || (process.stderr.isTTY ? "pretty" : "json"),
+};
 const services = ["accounts", "customers"].map((name) =>
   Bun.spawn([process.execPath, join(root, name, "main.ts")], {
     cwd: root,

@@ -26,6 +26,9 @@ const configSchema = z.object({
   CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),
   CONSUMER_BLOCK_MS: positiveInt.max(60_000).default(2000),
   PARK_TIMEOUT_MS: positiveInt.default(300_000),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  MAX_BODY_BYTES: positiveInt.default(65_536),
+  LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

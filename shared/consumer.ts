@@ -2,19 +2,25 @@ import { createBackoff, createWakeableSleep } from "./backoff";
 import { detectGap, type Gap, inspectStream, positionsKeyOf } from "./gap";
 import type { Logger } from "./log";
 import type { BatchResult, Projection } from "./projection";
-import type { Redis } from "./redis";
+import { type Redis, recoverIfSilent, whenReady } from "./redis";
 import type { StreamReader } from "./stream";
 
 export type ConsumerStatus = {
   position: string;
   running: boolean;
   lastAppliedAt: string | null;
+  /** When the loop last finished a read (one every BLOCK at most): a stale value means it is stuck. */
+  lastLoopAt: string | null;
   lastError: string | null;
   gap: Gap | null;
+  /** Entries on the stream not read yet, from XINFO's entries-added; null until known. */
+  lag: number | null;
+  streamLength: number | null;
   applied: number;
   duplicates: number;
   deadLettered: number;
   parked: number;
+  parkedNow: number;
 };
 
 export type Consumer = { status(): ConsumerStatus; close(): Promise<void> };
@@ -35,30 +41,46 @@ export function startConsumer(deps: {
   projection: Projection;
   logger: Logger;
   now: () => Date;
-  onBatch?: (result: BatchResult) => void;
+  onBatch?: (result: BatchResult, seconds: number) => void;
 }): Consumer {
   const { reader, redis, streamKey, projection, logger, now, onBatch } = deps;
   const pause = createWakeableSleep();
   const backoff = createBackoff(100, 5000);
   let closed = false;
+  const closing = new AbortController();
   let lastGapCheck = 0;
   const state: ConsumerStatus = {
     position: projection.position(),
     running: true,
     lastAppliedAt: null,
+    lastLoopAt: null,
     lastError: null,
     gap: null,
+    lag: null,
+    streamLength: null,
     applied: 0,
     duplicates: 0,
     deadLettered: 0,
     parked: 0,
+    parkedNow: projection.parkedCount(),
+  };
+  let entriesRead = projection.entriesRead();
+  let entriesAdded: number | null = null;
+  const updateLag = () => {
+    state.lag = entriesAdded === null ? null : Math.max(0, entriesAdded - entriesRead);
   };
 
   async function checkGap(): Promise<Gap | null> {
+    await whenReady(redis, 2000, closing.signal);
+    const stream = await inspectStream(redis, streamKey);
+    entriesAdded = stream?.entriesAdded ?? 0;
+    state.streamLength = stream?.length ?? 0;
+    updateLag();
+    // While held by a gap, re-read the checkpoint: an operator's acknowledgement changes it.
+    if (state.gap) entriesRead = projection.entriesRead();
     const gap = detectGap(
-      state.position,
-      await inspectStream(redis, streamKey),
-      projection.gapAcknowledgedThrough(),
+      { position: state.position, entriesRead, acknowledgedThrough: projection.gapAcknowledgedThrough() },
+      stream,
     );
     if (gap && !state.gap) logger.error("stream gap: not applying until acknowledged or rebuilt", { ...gap });
     if (!gap && state.gap) logger.info("stream gap cleared", { consumer: projection.name });
@@ -67,8 +89,11 @@ export function startConsumer(deps: {
     return gap;
   }
 
-  function record(result: BatchResult): void {
+  function record(result: BatchResult, entries: number, seconds: number): void {
     state.position = result.position;
+    entriesRead += entries;
+    updateLag();
+    state.parkedNow = projection.parkedCount();
     state.lastAppliedAt = now().toISOString();
     state.applied += result.applied;
     state.duplicates += result.duplicates;
@@ -79,23 +104,33 @@ export function startConsumer(deps: {
       logger.warn("entries dead-lettered", { consumer: projection.name, count: result.deadLettered });
     }
     redis.hset(positionsKeyOf(streamKey), projection.name, result.position).catch(() => {});
-    onBatch?.(result);
+    onBatch?.(result, seconds);
   }
 
   const loop = (async () => {
     while (!closed) {
       try {
         if ((state.gap || Date.now() - lastGapCheck >= GAP_CHECK_INTERVAL_MS) && (await checkGap())) {
+          state.lastLoopAt = now().toISOString();
           await pause.sleep(2000);
           continue;
         }
         const entries = await reader.read(state.position);
         if (closed) break;
+        // Checked after the read and before applying it: a trim or delete that happened before the read
+        // shows here, so the batch is never applied over a hole.
+        if (entries.length > 0 && (await checkGap())) continue;
         state.lastError = null;
-        if (entries.length > 0) record(projection.applyBatch(entries));
+        state.lastLoopAt = now().toISOString();
+        if (entries.length > 0) {
+          const started = performance.now();
+          const result = projection.applyBatch(entries);
+          record(result, entries.length, (performance.now() - started) / 1000);
+        }
         backoff.reset();
       } catch (error) {
         if (closed) break;
+        recoverIfSilent(redis, error);
         state.lastError = String(error);
         const delay = backoff.next();
         logger.warn("consumer batch failed; will retry", {
@@ -114,6 +149,7 @@ export function startConsumer(deps: {
     status: () => ({ ...state }),
     async close() {
       closed = true;
+      closing.abort();
       reader.close();
       pause.wake();
       await loop;

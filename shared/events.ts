@@ -1,6 +1,9 @@
 import { z } from "zod";
 
-/** Ids on the wire are decimal integer strings, as in the legacy system; capped to stay exact in JS numbers. */
+/** The largest id: 15 digits stay exact in JS numbers. */
+export const MAX_ID = 999_999_999_999_999;
+
+/** Ids on the wire are decimal integer strings, as in the legacy system; capped at MAX_ID. */
 export const decimalId = z
   .string()
   .regex(/^[1-9][0-9]{0,14}$/, 'must be a decimal integer string, e.g. "42"');

@@ -35,17 +35,19 @@ export async function inspectStream(redis: Redis, streamKey: string): Promise<St
   };
 }
 
+/** Where a consumer stands: its position, how many entries it has read, and what an operator accepted. */
+export type ConsumerPoint = { position: string; entriesRead: number; acknowledgedThrough: string | null };
+
 /**
- * Whether entries a consumer at `position` has not applied are gone from the stream: the stream vanished
- * (flushed, or Redis restarted without persistence), was recreated behind the position, or lost entries
- * after the position to XTRIM or XDEL. A gap an operator acknowledged through an ID is not reported again.
+ * Whether entries a consumer has not applied are gone from the stream: the stream vanished (flushed, or
+ * Redis restarted without persistence), was recreated behind the position, lost entries after the
+ * position to XDEL, or was trimmed past it. For trims it counts: of the entries added after the
+ * position (entries-added minus those read), are they all still there? A gap an operator acknowledged
+ * is not reported again.
  */
-export function detectGap(
-  position: string,
-  state: StreamState,
-  acknowledgedThrough: string | null,
-): Gap | null {
-  const acknowledged = acknowledgedThrough ?? "0-0";
+export function detectGap(point: ConsumerPoint, state: StreamState): Gap | null {
+  const { position, entriesRead } = point;
+  const acknowledged = point.acknowledgedThrough ?? "0-0";
   const after = (a: string, b: string) => compareStreamIds(a, b) > 0;
   const unacknowledged = (through: string) => after(through, acknowledged);
   const started = position !== "0-0";
@@ -70,16 +72,24 @@ export function detectGap(
       through: state.maxDeletedId,
     };
   }
-  // Entries before the first one left were trimmed; they matter when they lie after the position.
-  const trimmedThrough = state.length > 0 ? state.firstEntryId : state.lastGeneratedId;
-  const lostSome = started ? after(trimmedThrough, position) : state.entriesAdded > state.length;
-  if (lostSome && unacknowledged(trimmedThrough)) {
+  // Trimming removes the oldest entries: only when the first one left is past the position can entries
+  // this consumer has not read be among those removed.
+  const headPastPosition =
+    state.length > 0 ? after(state.firstEntryId, position) : after(state.lastGeneratedId, position);
+  const missing = state.entriesAdded - entriesRead - state.length;
+  if (headPastPosition && missing > 0) {
     return {
-      reason: `entries after ${position} (up to ${trimmedThrough}) were trimmed before this consumer applied them`,
-      through: trimmedThrough,
+      reason: `${missing} entries after ${position} were trimmed before this consumer applied them`,
+      through: state.length > 0 ? state.firstEntryId : state.lastGeneratedId,
     };
   }
   return null;
+}
+
+/** The entries-read count that accepts a trim gap: as if the missing entries had been read. */
+export function entriesReadAccepting(point: ConsumerPoint, state: StreamState): number {
+  if (state === null) return point.entriesRead;
+  return Math.max(point.entriesRead, state.entriesAdded - state.length);
 }
 
 /** The hash where each consumer reports the last position it applied; trimming never passes the lowest. */

@@ -2,20 +2,101 @@ import { Elysia } from "elysia";
 import type { Consumer } from "./consumer";
 import type { Db } from "./db";
 import { outboxBacklog } from "./outbox";
+import { type Redis, recoverIfSilent } from "./redis";
+
+export type HealthDeps = {
+  db: Db;
+  redis: Redis;
+  consumer: Consumer;
+  now: () => Date;
+  /** A consumer whose loop has not come round for this long is stuck. */
+  stuckAfterMs: number;
+};
+
+type Check = { ok: boolean; detail?: string };
 
 /**
- * `GET /health` names the service and shows where its consumer stands and what waits in its outbox;
- * `GET /health/ready` answers 503 while the consumer is stopped or held by a stream gap.
+ * `GET /health/live`: the process answers. `GET /health/ready`: 200 only when Redis answers, SQLite takes
+ * a write lock, the consumer loop is running and coming round, and no stream gap is pending; else 503.
+ * Both, and `GET /health`, name the service and give the consumer's position, lag and last apply time.
  */
-export function healthRoutes(service: string, deps: { db: Db; consumer: Consumer }) {
-  const report = () => {
+export function healthRoutes(service: string, deps: HealthDeps) {
+  const details = () => {
     const consumer = deps.consumer.status();
-    const ready = consumer.running && consumer.gap === null;
-    return { service, status: ready ? "ok" : "not ready", consumer, outbox: outboxBacklog(deps.db) };
+    return {
+      position: consumer.position,
+      stream_length: consumer.streamLength,
+      lag: consumer.lag,
+      last_applied_at: consumer.lastAppliedAt,
+      last_loop_at: consumer.lastLoopAt,
+      running: consumer.running,
+      gap: consumer.gap,
+      applied: consumer.applied,
+      duplicates: consumer.duplicates,
+      dead_lettered: consumer.deadLettered,
+      parked: consumer.parkedNow,
+      last_error: consumer.lastError,
+    };
   };
-  return new Elysia().get("/health", report).get("/health/ready", ({ set }) => {
-    const body = report();
-    if (body.status !== "ok") set.status = 503;
-    return body;
+  const report = (status: string, checks?: Record<string, Check>) => ({
+    service,
+    status,
+    ...(checks ? { checks } : {}),
+    consumer: details(),
+    outbox: outboxBacklog(deps.db),
   });
+
+  async function readiness(): Promise<Record<string, Check>> {
+    const [redis, sqlite] = await Promise.all([
+      checkRedis(deps.redis),
+      Promise.resolve(checkSqlite(deps.db)),
+    ]);
+    return { redis, sqlite, consumer: checkConsumer(deps) };
+  }
+
+  return new Elysia()
+    .get("/health", () => report("ok"))
+    .get("/health/live", () => report("live"))
+    .get("/health/ready", async ({ set }) => {
+      const checks = await readiness();
+      const ready = Object.values(checks).every((check) => check.ok);
+      if (!ready) set.status = 503;
+      return report(ready ? "ready" : "not ready", checks);
+    });
+}
+
+async function checkRedis(redis: Redis): Promise<Check> {
+  if (redis.status !== "ready") return { ok: false, detail: `connection ${redis.status}` };
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("Command timed out: no answer to PING within 1 s")), 1000),
+      ),
+    ]);
+    return { ok: true };
+  } catch (error) {
+    recoverIfSilent(redis, error);
+    return { ok: false, detail: String(error) };
+  }
+}
+
+function checkSqlite(db: Db): Check {
+  try {
+    db.transaction(() => {}, { behavior: "immediate" });
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: String(error) };
+  }
+}
+
+function checkConsumer({ consumer, now, stuckAfterMs }: HealthDeps): Check {
+  const status = consumer.status();
+  if (!status.running) return { ok: false, detail: "the consumer loop has stopped" };
+  if (status.gap) return { ok: false, detail: `stream gap: ${status.gap.reason}` };
+  if (status.lastLoopAt === null) return { ok: false, detail: "the consumer has not read the stream yet" };
+  const idleMs = now().getTime() - Date.parse(status.lastLoopAt);
+  if (idleMs > stuckAfterMs)
+    return { ok: false, detail: `the consumer loop has not come round for ${idleMs} ms` };
+  return { ok: true };
 }

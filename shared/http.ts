@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { AuthError, HttpError, ValidationError } from "./errors";
 import { decimalId } from "./events";
 import type { Logger } from "./log";
+import type { Metrics } from "./metrics";
 
 const PROBLEM_TYPE = "application/problem+json";
 
@@ -21,26 +22,94 @@ export function problem(
   });
 }
 
-/** Maps every error of an app to a problem body: typed errors keep their status, anything else is a logged 500. */
-export function problemMapper(logger: Logger) {
-  return new Elysia({ name: "problem-mapper" }).onError({ as: "global" }, ({ code, error, request }) => {
-    if (error instanceof HttpError) {
-      const challenge = error instanceof AuthError && error.bearerChallenge;
-      const headers: Record<string, string> = challenge
-        ? { "www-authenticate": 'Bearer realm="streamledger"' }
-        : {};
-      return problem(error.status, error.title, error.message, error.errors, headers);
-    }
-    if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
-    if (code === "NOT_FOUND")
-      return problem(404, "Not found", `no route for ${request.method} ${new URL(request.url).pathname}`);
-    logger.error("unhandled error", {
-      method: request.method,
-      path: new URL(request.url).pathname,
-      error: String(error),
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * What every app does around its routes: a request id (the client's `X-Request-Id` if it is sane, else a
+ * new one, echoed back), a 413 for a declared body over `maxBodyBytes` before anything reads it (the
+ * server's own limit catches undeclared ones), every error mapped to a problem body (typed errors keep
+ * their status, anything else is a logged 500), and per request one log line and the HTTP metrics.
+ */
+export function httpConventions({
+  logger,
+  metrics,
+  maxBodyBytes = 65_536,
+}: {
+  logger: Logger;
+  metrics: Metrics;
+  maxBodyBytes?: number;
+}) {
+  const requests = new WeakMap<Request, { id: string; started: number; errorStatus?: number }>();
+  const track = (request: Request) => requests.get(request) ?? { id: "unknown", started: performance.now() };
+
+  return new Elysia({ name: "http-conventions" })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get("x-request-id");
+      const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      requests.set(request, { id, started: performance.now() });
+      set.headers["x-request-id"] = id;
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > maxBodyBytes) {
+        const tracked = requests.get(request);
+        if (tracked) tracked.errorStatus = 413;
+        return problem(
+          413,
+          "Request body too large",
+          `the request body may be at most ${maxBodyBytes} bytes`,
+        );
+      }
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const response = problemOf(code, error, request, logger, track(request).id);
+      const tracked = requests.get(request);
+      if (tracked) tracked.errorStatus = response.status;
+      return response;
+    })
+    .onAfterResponse({ as: "global" }, (context) => {
+      const { request, set } = context;
+      const { id, started, errorStatus } = track(request);
+      const returned = (context as { responseValue?: unknown }).responseValue;
+      const status =
+        errorStatus ??
+        (returned instanceof Response ? returned.status : typeof set.status === "number" ? set.status : 200);
+      const route = (context as { route?: string }).route ?? "unmatched";
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequest(request.method, route, status, seconds);
+      logger.info("request", {
+        request_id: id,
+        method: request.method,
+        route,
+        path: new URL(request.url).pathname,
+        status,
+        duration_ms: Math.round(seconds * 10_000) / 10,
+      });
     });
-    return problem(500, "Internal server error", "the server failed to handle the request");
+}
+
+function problemOf(
+  code: unknown,
+  error: unknown,
+  request: Request,
+  logger: Logger,
+  requestId: string,
+): Response {
+  if (error instanceof HttpError) {
+    const challenge = error instanceof AuthError && error.bearerChallenge;
+    const headers: Record<string, string> = challenge
+      ? { "www-authenticate": 'Bearer realm="streamledger"' }
+      : {};
+    return problem(error.status, error.title, error.message, error.errors, headers);
+  }
+  if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
+  const path = new URL(request.url).pathname;
+  if (code === "NOT_FOUND") return problem(404, "Not found", `no route for ${request.method} ${path}`);
+  logger.error("unhandled error", {
+    request_id: requestId,
+    method: request.method,
+    path,
+    error: String(error),
   });
+  return problem(500, "Internal server error", "the server failed to handle the request");
 }
 
 /**
@@ -72,11 +141,9 @@ export function parseJsonBody<S extends z.ZodType>(
  * field absent from `input` as "is required".
  */
 export function fieldErrors(error: z.ZodError, input?: unknown): Record<string, string[]> {
-  const errors: Record<string, string[]> = {};
-  const add = (field: string, message: string) => {
-    if (!Object.hasOwn(errors, field)) errors[field] = [];
-    errors[field]?.push(message);
-  };
+  // A Map, then fromEntries: a field named "__proto__" becomes a key like any other.
+  const errors = new Map<string, string[]>();
+  const add = (field: string, message: string) => errors.set(field, [...(errors.get(field) ?? []), message]);
   for (const issue of error.issues) {
     const path = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
@@ -85,12 +152,7 @@ export function fieldErrors(error: z.ZodError, input?: unknown): Record<string, 
       add(path || "body", isMissing(input, issue.path) ? "is required" : issue.message);
     }
   }
-  return errors;
-}
-
-/** The JSON response for a created resource. */
-export function created(body: unknown): Response {
-  return Response.json(body, { status: 201 });
+  return Object.fromEntries(errors);
 }
 
 /** The numeric id in a path segment, or undefined when the segment is not a decimal id (it names nothing). */

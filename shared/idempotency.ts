@@ -70,7 +70,8 @@ export function commitOnce(
           .from(idempotencyKeys)
           .where(and(eq(idempotencyKeys.username, key.username), eq(idempotencyKeys.key, key.key)))
           .get();
-        if (prior) {
+        const expired = prior && Date.parse(prior.createdAt) < now.getTime() - IDEMPOTENCY_RETENTION_MS;
+        if (prior && !expired) {
           if (prior.route !== key.route || prior.requestHash !== key.requestHash) {
             throw new ValidationError(
               { "Idempotency-Key": ["was already used for a different request"] },
@@ -82,6 +83,7 @@ export function commitOnce(
       }
       const reply = write(tx);
       if (key) {
+        // Expired keys go on the next keyed write, including this key's own earlier use.
         tx.delete(idempotencyKeys)
           .where(
             lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString()),

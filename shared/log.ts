@@ -1,4 +1,8 @@
+import pino, { type DestinationStream } from "pino";
+import pretty from "pino-pretty";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+export type LogFormat = "json" | "pretty";
 export type LogFields = Record<string, unknown>;
 
 export type Logger = {
@@ -8,21 +12,38 @@ export type Logger = {
   error(message: string, fields?: LogFields): void;
 };
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** Field names whose values never reach a log line, at the top level or one level down. */
+export const REDACTED_FIELDS = ["authorization", "password", "token", "cookie", "secret", "private_key"];
 
-/** A JSON-lines logger on stderr; one line per call, with the service name and time. */
+/**
+ * A pino logger: JSON lines on stderr (or `destination`), or human-readable lines with `pretty`; every
+ * line carries the service name, and secrets in the fields are replaced by "[redacted]".
+ */
 export function createLogger(
   service: string,
   level: LogLevel,
-  write: (line: string) => void = defaultWrite,
+  format: LogFormat = "json",
+  destination?: DestinationStream,
 ): Logger {
-  const at = (lineLevel: Exclude<LogLevel, "silent">) => (message: string, fields?: LogFields) => {
-    if (RANK[lineLevel] < RANK[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, service, message, ...fields }));
-  };
+  const output =
+    destination ??
+    (format === "pretty"
+      ? pretty({ colorize: true, destination: 2, sync: true })
+      : pino.destination({ dest: 2, sync: true }));
+  const logger = pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]),
+        censor: "[redacted]",
+      },
+    },
+    output,
+  );
+  const at = (method: "debug" | "info" | "warn" | "error") => (message: string, fields?: LogFields) =>
+    fields ? logger[method](fields, message) : logger[method](message);
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
-function defaultWrite(line: string): void {
-  process.stderr.write(`${line}\n`);
 }

@@ -1,9 +1,10 @@
-import { asc, inArray, sql } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { createBackoff, createWakeableSleep } from "./backoff";
 import type { Db } from "./db";
+import { domainEvent } from "./events";
 import type { Logger } from "./log";
-import { type Redis, whenReady } from "./redis";
+import { type Redis, recoverIfSilent, whenReady } from "./redis";
 import { type EventEnvelope, encodeEnvelope } from "./wire";
 
 /** Events written in the same transaction as the rows they describe, waiting to be put on the stream. */
@@ -19,8 +20,12 @@ export const outbox = sqliteTable("outbox", {
   createdAt: text("created_at").notNull(),
 });
 
-/** Queues an event for publishing; call it inside the transaction that makes the change. */
+/**
+ * Queues an event for publishing; call it inside the transaction that makes the change. The event is
+ * parsed through its schema first: an invalid one throws and so rolls the change back.
+ */
 export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
+  domainEvent.parse(envelope.event);
   tx.insert(outbox)
     .values({
       eventId: envelope.eventId,
@@ -105,24 +110,50 @@ export function createOutboxRelay(deps: {
   let notified = false;
   const closing = new AbortController();
 
+  // Events and dead letters go out in separate transactions, so a dead-letter stream that refuses writes
+  // never holds up the events. Rows whose XADD succeeded are deleted even if another failed: an XADD to
+  // one key fails for all rows alike (wrong type, out of memory, ACL), so order on a stream is kept.
   async function publishBatch(): Promise<number> {
-    const rows = db.select().from(outbox).orderBy(asc(outbox.seq)).limit(batchSize).all();
-    if (rows.length === 0) return 0;
+    const groups = (["main", "dlq"] as const)
+      .map((target) =>
+        db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.target, target))
+          .orderBy(asc(outbox.seq))
+          .limit(batchSize)
+          .all(),
+      )
+      .filter((rows) => rows.length > 0);
+    if (groups.length === 0) return 0;
     await whenReady(redis, 2000, closing.signal);
     // Without INFO (an ACL may forbid it) the relay publishes with plain XADD; consumers still dedupe.
     serverVersion ??= redisVersion(redis).catch(() => "0");
     const idempotentAs = supportsIdempotentXadd(await serverVersion) ? producer : null;
+    let published = 0;
+    let failure: unknown = null;
+    for (const rows of groups) {
+      const outcome = await publishRows(rows, idempotentAs);
+      published += outcome.published;
+      failure ??= outcome.failure;
+    }
+    if (failure && published === 0) throw failure;
+    if (failure)
+      logger.warn("some outbox rows could not be published; will retry", { error: String(failure) });
+    return published;
+  }
+
+  async function publishRows(rows: (typeof outbox.$inferSelect)[], idempotentAs: string | null) {
     const multi = redis.multi();
     for (const row of rows) {
       const key = row.target === "dlq" ? deadLetterStreamOf(streamKey) : streamKey;
       multi.call("XADD", ...xaddArguments(key, row, idempotentAs));
     }
     const results = await multi.exec();
-    const failed = results?.find(([error]) => error !== null);
-    if (!results || failed) throw failed?.[0] ?? new Error("stream transaction was aborted");
-    const seqs = rows.map((row) => row.seq);
-    db.delete(outbox).where(inArray(outbox.seq, seqs)).run();
-    return rows.length;
+    if (!results) return { published: 0, failure: new Error("stream transaction was aborted") };
+    const done = rows.filter((_, index) => results[index]?.[0] === null).map((row) => row.seq);
+    if (done.length > 0) db.delete(outbox).where(inArray(outbox.seq, done)).run();
+    return { published: done.length, failure: results.find(([error]) => error !== null)?.[0] ?? null };
   }
 
   async function publishAll(): Promise<number> {
@@ -150,6 +181,7 @@ export function createOutboxRelay(deps: {
         if (!notified) await timer.sleep(pollMs);
       } catch (error) {
         if (closed) break;
+        recoverIfSilent(redis, error);
         const delay = backoff.next();
         logger.warn("outbox publish failed; will retry", { error: String(error), retry_in_ms: delay });
         await timer.sleep(delay);

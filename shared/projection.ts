@@ -12,6 +12,8 @@ export const checkpoints = sqliteTable("checkpoints", {
   updatedAt: text("updated_at").notNull(),
   /** An operator accepted that the stream lost entries up to this ID (see shared/gap.ts). */
   gapAcknowledgedThrough: text("gap_acknowledged_through"),
+  /** Entries read so far (applied, skipped or dead-lettered): with XINFO's entries-added, the lag. */
+  entriesRead: integer("entries_read").notNull().default(0),
 });
 
 /** Event ids already applied, so an event published twice (outbox retry) takes effect once. */
@@ -65,6 +67,7 @@ export type HandlerOutcome = { resolves: string } | undefined;
 export type BatchResult = {
   position: string;
   applied: number;
+  appliedByType: Record<string, number>;
   duplicates: number;
   deadLettered: number;
   parked: number;
@@ -74,6 +77,8 @@ export type Projection = {
   readonly name: string;
   position(): string;
   gapAcknowledgedThrough(): string | null;
+  entriesRead(): number;
+  parkedCount(): number;
   /** Applies entries (in stream order) and moves the checkpoint, all in one synchronous transaction. */
   applyBatch(entries: RawEntry[]): BatchResult;
 };
@@ -173,6 +178,7 @@ export function createProjection(deps: {
       return;
     }
     result.applied += 1;
+    result.appliedByType[entry.event.type] = (result.appliedByType[entry.event.type] ?? 0) + 1;
     if (outcome) release(tx, result, outcome.resolves);
   }
 
@@ -224,6 +230,7 @@ export function createProjection(deps: {
     const result: BatchResult = {
       position: checkpoint()?.position ?? START_OF_STREAM,
       applied: 0,
+      appliedByType: {},
       duplicates: 0,
       deadLettered: 0,
       parked: 0,
@@ -254,10 +261,19 @@ export function createProjection(deps: {
           if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs(tx);
         }
         tx.insert(checkpoints)
-          .values({ consumer: name, position: last, updatedAt: now().toISOString() })
+          .values({
+            consumer: name,
+            position: last,
+            updatedAt: now().toISOString(),
+            entriesRead: entries.length,
+          })
           .onConflictDoUpdate({
             target: checkpoints.consumer,
-            set: { position: sql`excluded.position`, updatedAt: sql`excluded.updated_at` },
+            set: {
+              position: sql`excluded.position`,
+              updatedAt: sql`excluded.updated_at`,
+              entriesRead: sql`${checkpoints.entriesRead} + excluded.entries_read`,
+            },
           })
           .run();
         result.position = last;
@@ -271,20 +287,35 @@ export function createProjection(deps: {
     name,
     position: () => checkpoint()?.position ?? START_OF_STREAM,
     gapAcknowledgedThrough: () => checkpoint()?.gapAcknowledgedThrough ?? null,
+    entriesRead: () => checkpoint()?.entriesRead ?? 0,
+    parkedCount: () => parkedCount(db, name),
     applyBatch,
   };
 }
 
-/** Records an operator's acceptance that entries up to `through` are gone from the stream. */
-export function acknowledgeGap(db: Db, consumer: string, through: string, at: Date): void {
+/**
+ * Records an operator's acceptance that entries up to `through` are gone from the stream; `entriesRead`
+ * becomes the count as if they had been read (see shared/gap.ts entriesReadAccepting).
+ */
+export function acknowledgeGap(
+  db: Db,
+  consumer: string,
+  through: string,
+  entriesRead: number,
+  at: Date,
+): void {
   db.insert(checkpoints)
     .values({
       consumer,
       position: START_OF_STREAM,
       updatedAt: at.toISOString(),
       gapAcknowledgedThrough: through,
+      entriesRead,
     })
-    .onConflictDoUpdate({ target: checkpoints.consumer, set: { gapAcknowledgedThrough: through } })
+    .onConflictDoUpdate({
+      target: checkpoints.consumer,
+      set: { gapAcknowledgedThrough: through, entriesRead },
+    })
     .run();
 }
 

@@ -3,15 +3,29 @@ import type { Logger } from "./log";
 
 export type { Redis };
 
+/** How long a non-blocking command may wait for its reply before the connection counts as silent. */
+export const COMMAND_TIMEOUT_MS = 5000;
+
 /**
  * A Redis connection for a service: commands fail fast while disconnected (the relay and consumer
- * loops own the retrying, with backoff) and ioredis keeps reconnecting in the background.
+ * loops own the retrying, with backoff) and ioredis keeps reconnecting in the background. Unless
+ * `blocking` (a connection for BLOCK reads, which has its own watchdog), a command unanswered after
+ * COMMAND_TIMEOUT_MS fails; see `recoverIfSilent`.
  */
-export function connectRedis(url: string, logger: Logger, name: string): Redis {
+export function connectRedis(
+  url: string,
+  logger: Logger,
+  name: string,
+  options: { onReconnect?: () => void; blocking?: boolean } = {},
+): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    keepAlive: 10_000,
+    // The loops own retrying: a command that failed with its connection is not sent again behind their back.
+    autoResendUnfulfilledCommands: false,
+    ...(options.blocking ? {} : { commandTimeout: COMMAND_TIMEOUT_MS }),
     retryStrategy: (times) => Math.min(100 * times, 2000),
   });
   let down = false;
@@ -19,8 +33,15 @@ export function connectRedis(url: string, logger: Logger, name: string): Redis {
     if (!down) logger.warn("redis connection error", { connection: name, error: error.message });
     down = true;
   });
+  redis.on("close", () => {
+    if (!down) logger.warn("redis connection lost", { connection: name });
+    down = true;
+  });
   redis.on("ready", () => {
-    if (down) logger.info("redis connection restored", { connection: name });
+    if (down) {
+      logger.info("redis connection restored", { connection: name });
+      options.onReconnect?.();
+    }
     down = false;
   });
   return redis;
@@ -49,4 +70,24 @@ export function whenReady(redis: Redis, timeoutMs: number, signal?: AbortSignal)
     signal?.addEventListener("abort", onAbort);
     if (signal?.aborted) onAbort();
   });
+}
+
+/**
+ * After a command timed out, the connection may be up but silent (a half-open TCP connection, a hung
+ * proxy): drop it so ioredis connects afresh instead of queueing behind it forever.
+ */
+export function recoverIfSilent(redis: Redis, error: unknown): void {
+  if (/command timed out/i.test(String(error))) redis.disconnect(true);
+}
+
+/** Closes politely (QUIT) if Redis answers soon, else drops the connection. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  const timer = setTimeout(() => redis.disconnect(), 1000);
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
 }

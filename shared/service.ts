@@ -1,16 +1,27 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Config, redisUrlOf } from "./config";
 import { startConsumer } from "./consumer";
 import type { Db } from "./db";
 import type { Logger } from "./log";
-import { createOutboxRelay } from "./outbox";
+import type { Metrics } from "./metrics";
+import { createOutboxRelay, outboxBacklog } from "./outbox";
 import type { Projection } from "./projection";
-import { connectRedis } from "./redis";
+import { closeRedis, connectRedis } from "./redis";
 import { createStreamReader } from "./stream";
 
 type Closer = { name: string; close(): unknown };
 
 /** The part of an Elysia app this needs (Elysia's own type is too specific to each app to name here). */
-type Server = { listen(options: { hostname: string; port: number }): unknown; stop(): Promise<unknown> };
+type Server = {
+  listen(options: {
+    hostname: string;
+    port: number;
+    reusePort: boolean;
+    maxRequestBodySize: number;
+  }): unknown;
+  stop(): Promise<unknown>;
+};
 
 /**
  * Serves an app until SIGTERM/SIGINT, then stops accepting requests, lets in-flight ones finish, and
@@ -22,10 +33,15 @@ export function serveUntilSignalled(deps: {
   port: number;
   logger: Logger;
   closers: Closer[];
-  graceMs?: number;
+  graceMs: number;
+  maxBodyBytes: number;
 }): void {
-  const { app, hostname, port, logger, closers, graceMs = 10_000 } = deps;
-  app.listen({ hostname, port });
+  const { app, hostname, port, logger, closers, graceMs, maxBodyBytes } = deps;
+  // No port sharing: a second copy of a service must fail to start, not split the traffic. The server's
+  // own body limit is a backstop for bodies sent without a length; declared ones get a 413 problem body
+  // from the app first.
+  const backstop = Math.max(4 * maxBodyBytes, 1024 * 1024);
+  app.listen({ hostname, port, reusePort: false, maxRequestBodySize: backstop });
   logger.info("listening", { url: `http://${hostname}:${port}` });
 
   let stopping = false;
@@ -77,15 +93,18 @@ export function startStreamPlumbing(deps: {
   db: Db;
   projection: Projection;
   logger: Logger;
+  metrics: Metrics;
   now: () => Date;
 }) {
-  const { service, config, db, projection, logger, now } = deps;
+  const { service, config, db, projection, logger, metrics, now } = deps;
   const redisUrl = redisUrlOf(config);
-  const redis = connectRedis(redisUrl, logger, service);
+  const connect = (name: string, blocking = false) =>
+    connectRedis(redisUrl, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
+  const redis = connect(service);
   const relay = createOutboxRelay({ db, redis, streamKey: config.STREAM_KEY, producer: service, logger });
   const consumer = startConsumer({
     reader: createStreamReader({
-      connect: () => connectRedis(redisUrl, logger, `${service}-reader`),
+      connect: () => connect(`${service}-reader`, true),
       streamKey: config.STREAM_KEY,
       count: config.CONSUMER_BATCH_SIZE,
       blockMs: config.CONSUMER_BLOCK_MS,
@@ -93,16 +112,58 @@ export function startStreamPlumbing(deps: {
     redis,
     streamKey: config.STREAM_KEY,
     projection,
-    onBatch: (result) => {
+    onBatch: (result, seconds) => {
+      metrics.batchApplied(result, seconds);
       if (result.deadLettered > 0) relay.notify();
     },
     logger,
     now,
   });
+  metrics.watch({ consumer: () => consumer.status(), outbox: () => outboxBacklog(db), now });
   const closers: Closer[] = [
     { name: "consumer", close: () => consumer.close() },
     { name: "outbox relay", close: () => relay.close() },
-    { name: "redis", close: () => redis.quit() },
+    { name: "redis", close: () => closeRedis(redis) },
   ];
-  return { relay, consumer, closers };
+  // A loop comes round at least once per BLOCK; allow for a slow batch and a replaced connection.
+  const stuckAfterMs = 2 * config.CONSUMER_BLOCK_MS + 10_000;
+  return { redis, relay, consumer, closers, stuckAfterMs };
+}
+
+/**
+ * Makes sure one process at a time serves a service from a data directory: two relays would publish
+ * the same outbox rows and two consumers race on one checkpoint. A lock left by a dead process is taken
+ * over. Returns the release function.
+ */
+export function acquireInstanceLock(dataDir: string, service: string): () => void {
+  const path = join(dataDir, `${service}.pid`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, String(process.pid), { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const holder = Number(readFileSync(path, "utf8"));
+    if (holder !== process.pid && isRunning(holder, service)) {
+      throw new Error(`another ${service} process (pid ${holder}) is using ${dataDir}; stop it first`);
+    }
+    writeFileSync(path, String(process.pid), { mode: 0o600 });
+  }
+  return () => {
+    if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
+  };
+}
+
+function isRunning(pid: number, service: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A reused pid belongs to some other program: on Linux its command line tells.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(service);
+  } catch {
+    return true;
+  }
 }

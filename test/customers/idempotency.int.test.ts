@@ -92,3 +92,15 @@ describe("Idempotency-Key on the POST routes", () => {
     expect(right.status).toBe(201);
   });
 });
+
+describe("a body with a __proto__ key", () => {
+  test("is refused with the key named among the errors, like any unknown field", async () => {
+    const reply = await app.call("POST", "/customers", {
+      authorization: user1,
+      body: '{"name":"a","account_id":"1","__proto__":{"x":1}}',
+      headers: { "content-type": "application/json" },
+    });
+    expect(reply.status).toBe(422);
+    expect(Object.keys(reply.body.errors as object)).toEqual(["__proto__"]);
+  });
+});

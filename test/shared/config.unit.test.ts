@@ -28,6 +28,9 @@ describe("loadConfig", () => {
       CONSUMER_BATCH_SIZE: 500,
       CONSUMER_BLOCK_MS: 2000,
       PARK_TIMEOUT_MS: 300_000,
+      SHUTDOWN_GRACE_MS: 10_000,
+      MAX_BODY_BYTES: 65_536,
+      LOG_FORMAT: "json",
       LOG_LEVEL: "info",
     });
   });

@@ -11,7 +11,7 @@ import { positionsKeyOf } from "../../shared/gap";
 import { createLogger } from "../../shared/log";
 import { connectRedis } from "../../shared/redis";
 import { createStreamReader } from "../../shared/stream";
-import { envelopeOf } from "../../shared/wire";
+import { compareStreamIds, envelopeOf } from "../../shared/wire";
 import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from "../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "accounts");
@@ -52,16 +52,20 @@ async function setup(): Promise<Setup> {
   return s;
 }
 
-function consume(s: Setup, options: { blockMs?: number; readerName?: string } = {}): Consumer {
+function consume(
+  s: Setup,
+  options: { blockMs?: number; readerName?: string; count?: number } = {},
+): Consumer {
   const redis = connectRedis(s.redis.url, logger, "test-consumer");
   cleanups.push(() => redis.disconnect());
   const consumer = startConsumer({
     redis,
     streamKey: s.streamKey,
     reader: createStreamReader({
-      connect: () => connectRedis(s.redis.url, logger, options.readerName ?? "test-reader"),
+      connect: () =>
+        connectRedis(s.redis.url, logger, options.readerName ?? "test-reader", { blocking: true }),
       streamKey: s.streamKey,
-      count: 2,
+      count: options.count ?? 2,
       blockMs: options.blockMs ?? 200,
     }),
     projection: createRevenueProjection({ db: s.database.db, now, newId: () => crypto.randomUUID() }),
@@ -82,6 +86,18 @@ const addCustomer = (s: Setup, id: number) =>
     "Payload",
     JSON.stringify({ id: String(id), account_id: "1", name: `Customer ${id}`, created_date }),
   ) as Promise<string>;
+const invoiceFields = (id: number, cents: number) => [
+  "EventTypeName",
+  "InvoiceCreated",
+  "Payload",
+  JSON.stringify({
+    id: String(id),
+    customer_id: "1",
+    purchase_price_cents: cents,
+    purchase_date: "2019-01-06",
+    created_date,
+  }),
+];
 let nextInvoice = 1;
 const addInvoice = (s: Setup, cents: number) =>
   s.redis.client.xadd(
@@ -188,6 +204,25 @@ describe("a consumer", () => {
     operator.exec("DROP TRIGGER disk_trouble");
     await caughtUp(s, consumer, held, 120);
     expect(consumer.status().running).toBe(true);
+  });
+
+  test("a trim while it is behind stops it at the hole: nothing after the hole is applied, the gap is reported", async () => {
+    const s = await setup();
+    await addCustomer(s, 1);
+    const pipeline = s.redis.client.pipeline();
+    for (let i = 0; i < 5000; i++) {
+      pipeline.xadd(s.streamKey, "*", ...invoiceFields(100_000 + i, 1));
+    }
+    await pipeline.exec();
+    const consumer = consume(s, { count: 1 });
+    await eventually("a few entries to be applied", () => consumer.status().applied >= 5);
+    await s.redis.client.xtrim(s.streamKey, "MAXLEN", 100);
+
+    const gap = await eventually("the gap to be reported", () => consumer.status().gap ?? undefined);
+    expect(gap.reason).toContain("were trimmed before this consumer applied them");
+    const [first] = await s.redis.client.xrange(s.streamKey, "-", "+", "COUNT", 1);
+    expect(compareStreamIds(consumer.status().position, first?.[0] as string)).toBeLessThan(0);
+    expect(totalOf(s)).toBe(consumer.status().applied - 1);
   });
 
   test("close() returns while Redis is down and the reader waits for it to come back", async () => {

@@ -13,6 +13,7 @@ import {
 } from "../../shared/outbox";
 import { connectRedis } from "../../shared/redis";
 import { decodeEntry, type EventEnvelope, encodeEnvelope, envelopeOf } from "../../shared/wire";
+import { startProxy, type TcpProxy } from "../support/proxy";
 import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from "../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "customers");
@@ -26,13 +27,19 @@ afterEach(async () => {
 type Setup = { redis: TestRedis; database: SqliteDatabase; relay: OutboxRelay; streamKey: string };
 
 /** Its own redis-server, customers database and stream key, with a relay between them. */
-async function setup(): Promise<Setup> {
+async function setup(options: { viaProxy?: boolean } = {}): Promise<Setup & { proxy?: TcpProxy }> {
   const redis = await startRedis();
   cleanups.push(() => redis.stop());
+  const proxy = options.viaProxy ? startProxy(redis.port) : undefined;
+  if (proxy) cleanups.push(() => proxy.stop());
   const dir = tempDir("streamledger-outbox-");
   const database = openDatabase(join(dir.path, "customers.sqlite"), MIGRATIONS);
   cleanups.push(dir.remove, database.close);
-  const connection = connectRedis(redis.url, logger, "test-relay");
+  const connection = connectRedis(
+    proxy ? `redis://127.0.0.1:${proxy.port}` : redis.url,
+    logger,
+    "test-relay",
+  );
   cleanups.push(() => connection.disconnect());
   const streamKey = uniqueStreamKey();
   const relay = createOutboxRelay({
@@ -43,7 +50,7 @@ async function setup(): Promise<Setup> {
     logger,
   });
   cleanups.push(() => relay.close());
-  return { redis, database, relay, streamKey };
+  return { redis, database, relay, streamKey, proxy };
 }
 
 let nextId = 1;
@@ -165,6 +172,55 @@ describe("the outbox relay", () => {
     await s.relay.flush();
     expect(outboxBacklog(s.database.db).count).toBe(0);
     await underWay;
+    expect(await published(s)).toEqual([first, second].map(encodeEnvelope));
+  });
+
+  test("a dead-letter stream that refuses writes holds up neither the events nor itself forever", async () => {
+    const s = await setup();
+    await s.redis.client.set(deadLetterStreamOf(s.streamKey), "not a stream");
+    const [first, second] = [invoiceEnvelope(), invoiceEnvelope()];
+    const letter = ["DeadLetterId", "dl-9", "OriginalId", "9-0", "Reason", "bad"];
+    s.database.db.transaction((tx) => {
+      appendDeadLetter(tx, { id: "dl-9", fields: letter, createdAt: "2026-11-24T10:00:00.000Z" });
+      appendToOutbox(tx, first);
+      appendToOutbox(tx, second);
+    });
+    s.relay.notify();
+    await eventually("the events to be published", () => outboxBacklog(s.database.db).count === 1);
+    await s.relay.flush().catch(() => 0);
+    await s.relay.flush().catch(() => 0);
+    expect(await published(s)).toEqual([first, second].map(encodeEnvelope));
+
+    await s.redis.client.del(deadLetterStreamOf(s.streamKey));
+    await eventually("the dead letter to be published", () => outboxBacklog(s.database.db).count === 0);
+    expect(await published(s, deadLetterStreamOf(s.streamKey))).toEqual([letter]);
+    expect(await published(s)).toEqual([first, second].map(encodeEnvelope));
+  });
+
+  test("an event that does not fit its schema is refused at append, rolling its transaction back", async () => {
+    const s = await setup();
+    const bad = invoiceEnvelope();
+    const event = {
+      ...bad.event,
+      payload: { ...bad.event.payload, id: "not-a-number" },
+    } as EventEnvelope["event"];
+    expect(() => commit(s, [{ ...bad, event }])).toThrow();
+    expect(outboxBacklog(s.database.db).count).toBe(0);
+  });
+
+  test("a connection that goes silent mid-publish is replaced and the rows still go out, once each", async () => {
+    const s = await setup({ viaProxy: true });
+    const [first, second] = [invoiceEnvelope(), invoiceEnvelope()];
+    commit(s, [first]);
+    s.relay.notify();
+    await eventually("the first event to be published", () => outboxBacklog(s.database.db).count === 0);
+    s.proxy?.silenceExisting();
+    commit(s, [second]);
+    s.relay.notify();
+    await eventually(
+      "the second event to be published through a new connection",
+      () => outboxBacklog(s.database.db).count === 0,
+    );
     expect(await published(s)).toEqual([first, second].map(encodeEnvelope));
   });
 });

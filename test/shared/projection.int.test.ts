@@ -65,7 +65,7 @@ const invoice = (streamId: string, id: number, customerId: number, cents: number
     },
     eventId,
   );
-const none = { applied: 0, duplicates: 0, deadLettered: 0, parked: 0 };
+const none = { applied: 0, appliedByType: expect.any(Object), duplicates: 0, deadLettered: 0, parked: 0 };
 
 function readModel({ db }: SqliteDatabase) {
   const totals = (rows: { id: number; totalRevenueCents: number }[]) =>
@@ -304,6 +304,7 @@ describe("a batch whose handler fails for a reason other than a rejection", () =
     expect(projection.applyBatch(batch)).toEqual({
       position: "5-0",
       applied: 3,
+      appliedByType: { InvoiceCreated: 3 },
       duplicates: 0,
       deadLettered: 1,
       parked: 1,

@@ -19,7 +19,8 @@ describe("the stream reader's watchdog", () => {
     cleanups.push(() => proxy.stop());
     const streamKey = uniqueStreamKey();
     const reader = createStreamReader({
-      connect: () => connectRedis(`redis://127.0.0.1:${proxy.port}`, logger, "watched-reader"),
+      connect: () =>
+        connectRedis(`redis://127.0.0.1:${proxy.port}`, logger, "watched-reader", { blocking: true }),
       streamKey,
       count: 10,
       blockMs: 200,
@@ -30,12 +31,12 @@ describe("the stream reader's watchdog", () => {
     const first = await redis.client.xadd(streamKey, "*", "n", "1");
     expect((await reader.read("0-0")).map((entry) => entry.id)).toEqual([first as string]);
 
-    proxy.pause();
+    // The reader's connection goes silent for good: only a replacement connection can read again.
+    proxy.silenceExisting();
     const hung = await reader.read(first as string).catch((error: unknown) => error);
     expect(hung).toBeInstanceOf(StalledReadError);
 
     const second = await redis.client.xadd(streamKey, "*", "n", "2");
-    proxy.resume();
     const recovered = await eventually("the reader to read again", async () => {
       const entries = await reader.read(first as string).catch(() => []);
       return entries.length > 0 ? entries : undefined;

@@ -20,14 +20,14 @@ import { createApp as createCustomersApp } from "../../customers/app";
 import { createAccountsView } from "../../customers/events";
 import { createCustomersStore, customers, invoices, knownAccounts } from "../../customers/store";
 import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/auth";
-import { startConsumer } from "../../shared/consumer";
+import { loadConfig } from "../../shared/config";
 import { type Db, openDatabase, type SqliteDatabase } from "../../shared/db";
 import { idempotencyKeys } from "../../shared/idempotency";
 import { createLogger } from "../../shared/log";
-import { createOutboxRelay, outbox } from "../../shared/outbox";
+import { createMetrics } from "../../shared/metrics";
+import { outbox } from "../../shared/outbox";
 import type { Projection } from "../../shared/projection";
-import { connectRedis } from "../../shared/redis";
-import { createStreamReader } from "../../shared/stream";
+import { startStreamPlumbing } from "../../shared/service";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import type { Reply } from "./api";
 import { eventually, startRedis, tempDir } from "./resources";
@@ -95,32 +95,37 @@ async function openResources(service: "customers" | "accounts", projection: (db:
     throw error;
   }
   // Nothing below throws; from here on close() releases everything.
-  const connection = connectRedis(redis.url, logger, service);
-  const relay = createOutboxRelay({
+  const metrics = createMetrics(service);
+  const config = loadConfig({
+    REDIS_URL: redis.url,
+    STREAM_KEY: streamKey,
+    CONSUMER_BATCH_SIZE: "100",
+    CONSUMER_BLOCK_MS: "200",
+  });
+  const plumbing = startStreamPlumbing({
+    service,
+    config,
     db: database.db,
-    redis: connection,
-    streamKey,
-    producer: service,
-    logger,
-  });
-  const reader = createStreamReader({
-    connect: () => connectRedis(redis.url, logger, `${service}-reader`),
-    streamKey,
-    count: 100,
-    blockMs: 200,
-  });
-  const consumer = startConsumer({
-    reader,
-    redis: connection,
-    streamKey,
     projection: projection(database.db),
-    onBatch: (result) => {
-      if (result.deadLettered > 0) relay.notify();
-    },
     logger,
+    metrics,
     now: () => new Date(),
   });
-  return { dir, redis, streamKey, logger, database, connection, relay, signingKey, consumer };
+  const { relay, consumer, stuckAfterMs } = plumbing;
+  const connection = plumbing.redis;
+  return {
+    dir,
+    redis,
+    streamKey,
+    logger,
+    metrics,
+    database,
+    connection,
+    relay,
+    signingKey,
+    consumer,
+    stuckAfterMs,
+  };
 }
 
 function countRows(db: Db, tables: Record<string, SQLiteTable>): Record<string, number> {
@@ -206,6 +211,7 @@ export async function startCustomersApp() {
   const { consumer, database, signingKey } = shared;
   const app = createCustomersApp({
     ...shared,
+    redis: shared.connection,
     db: database.db,
     store: createCustomersStore(database.db),
     authenticate: createAuthenticator(signingKey.publicKey),
@@ -254,6 +260,7 @@ export async function startAccountsApp() {
   );
   const app = createAccountsApp({
     ...shared,
+    redis: shared.connection,
     db: shared.database.db,
     store,
     authenticate: createAuthenticator(shared.signingKey.publicKey),

@@ -1,6 +1,11 @@
 import type { Socket } from "bun";
 
-type Pair = { upstream: Socket<undefined> | null; toUpstream: Uint8Array[]; toClient: Uint8Array[] };
+type Pair = {
+  upstream: Socket<undefined> | null;
+  toUpstream: Uint8Array[];
+  toClient: Uint8Array[];
+  silenced: boolean;
+};
 
 export type TcpProxy = {
   port: number;
@@ -8,6 +13,8 @@ export type TcpProxy = {
   pause(): void;
   /** Forwards what was held and everything after. */
   resume(): void;
+  /** The connections open now go silent for good (a half-open connection); new ones work normally. */
+  silenceExisting(): void;
   stop(): void;
 };
 
@@ -18,7 +25,7 @@ export function startProxy(targetPort: number): TcpProxy {
 
   const flush = (client: Socket<Pair>) => {
     const pair = client.data;
-    if (paused || !pair.upstream) return;
+    if (paused || pair.silenced || !pair.upstream) return;
     for (const chunk of pair.toUpstream.splice(0)) pair.upstream.write(chunk);
     for (const chunk of pair.toClient.splice(0)) client.write(chunk);
   };
@@ -28,7 +35,7 @@ export function startProxy(targetPort: number): TcpProxy {
     port: 0,
     socket: {
       async open(client) {
-        client.data = { upstream: null, toUpstream: [], toClient: [] };
+        client.data = { upstream: null, toUpstream: [], toClient: [], silenced: false };
         clients.add(client);
         client.data.upstream = await Bun.connect({
           hostname: "127.0.0.1",
@@ -67,6 +74,9 @@ export function startProxy(targetPort: number): TcpProxy {
     resume() {
       paused = false;
       for (const client of clients) flush(client);
+    },
+    silenceExisting() {
+      for (const client of clients) client.data.silenced = true;
     },
     stop() {
       for (const client of clients) client.end();

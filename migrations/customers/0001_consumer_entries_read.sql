@@ -1,0 +1,1 @@
+ALTER TABLE `checkpoints` ADD `entries_read` integer DEFAULT 0 NOT NULL;

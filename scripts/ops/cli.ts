@@ -1,0 +1,86 @@
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { type Config, redisUrlOf } from "../../shared/config";
+import { createLogger } from "../../shared/log";
+import { connectRedis, type Redis, whenReady } from "../../shared/redis";
+
+/** Exit codes of every command: 0 done, 1 failed, 2 bad usage. */
+export const DONE = 0;
+export const FAILED = 1;
+export const BAD_USAGE = 2;
+
+/** Bad arguments: printed with the command's usage, exit 2. */
+export class UsageError extends Error {}
+
+/** The command could not do its job (not found, refused, unreachable): printed, exit 1. */
+export class Failure extends Error {}
+
+/** What a command runs with: the services' configuration and, opened on first use, a Redis connection. */
+export type Context = {
+  config: Config;
+  env: Record<string, string | undefined>;
+  redis(): Promise<Redis>;
+};
+
+export type Command = {
+  /** Shown for `--help` (stdout) and after a usage error (stderr). */
+  usage: string;
+  run(args: string[], context: Context): Promise<number>;
+};
+
+/** A context whose Redis connection is made only by the commands that need one; `close()` drops it. */
+export function createContext(config: Config, env: Record<string, string | undefined>) {
+  let connection: Redis | undefined;
+  const context: Context = {
+    config,
+    env,
+    async redis() {
+      connection ??= connectRedis(redisUrlOf(config), createLogger("ops", "silent"), "ops");
+      await whenReady(connection, 5000);
+      return connection;
+    },
+  };
+  return { context, close: () => connection?.disconnect() };
+}
+
+/** Parses a command's options strictly; anything unknown or malformed is a UsageError. */
+export function parseOptions<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Exactly one positional argument per name; a missing or extra one is a UsageError naming it. */
+export function positionals(values: string[], names: string[]): string[] {
+  if (values.length < names.length) throw new UsageError(`missing ${names.slice(values.length).join(", ")}`);
+  if (values.length > names.length) throw new UsageError(`unexpected argument "${values[names.length]}"`);
+  return values;
+}
+
+export function positiveInteger(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw new UsageError(`${option} must be a positive integer`);
+  return Number(value);
+}
+
+const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
+
+/** A Redis stream ID as an operator types it (`1732425600000-0`). */
+export function streamId(value: string, what: string): string {
+  if (!STREAM_ID.test(value)) throw new UsageError(`${what} must be a stream entry ID like 1732425600000-0`);
+  return value;
+}
+
+export const isStreamId = (value: string) => STREAM_ID.test(value);
+
+/** "3s", "4m 05s", "2h 01m", "3d 04h": how long ago `iso` was, for a person to read. */
+export function ageOf(iso: string, now: Date): string {
+  const seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 1000));
+  if (Number.isNaN(seconds)) return "unknown";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${pad(seconds % 60)}s`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ${pad(Math.floor(seconds / 60) % 60)}m`;
+  return `${Math.floor(seconds / 86_400)}d ${pad(Math.floor(seconds / 3600) % 24)}h`;
+}

@@ -1,0 +1,136 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { uuidv7 } from "uuidv7";
+import { hashPassword } from "../../accounts/auth";
+import { accountCreated } from "../../accounts/domain";
+import { createAccountBody } from "../../accounts/schemas";
+import { createAccountsStore, users } from "../../accounts/store";
+import { openDatabase, type SqliteDatabase } from "../../shared/db";
+import { envelopeOf } from "../../shared/wire";
+import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
+import { readPassword } from "./password";
+
+const USERNAME = /^[A-Za-z0-9._-]{1,100}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+
+export const user: Command = {
+  usage: `usage: bun run ops -- user <subcommand>
+
+Users of the accounts service, written to DATA_DIR/accounts.sqlite (a running service sees them at once).
+
+  user add USERNAME [--account NAME]   create a user; with --account also an account NAME owned by it,
+                                       whose AccountCreated event the accounts service then publishes
+  user passwd USERNAME                 set a user's password (tokens already issued stay valid until
+                                       they expire)
+
+The password comes from the environment variable OPS_PASSWORD, else it is asked for at a terminal
+(twice, not shown), else it is the first line of stdin; never from the command line. It is at least
+${MIN_PASSWORD_LENGTH} characters. USERNAME is 1 to 100 of A-Z a-z 0-9 . _ -.
+Exit 1 when the user already exists (add) or does not exist (passwd); 2 for a bad username or password.`,
+  async run(args, context) {
+    const [subcommand, ...rest] = args;
+    switch (subcommand) {
+      case "add":
+        return add(rest, context);
+      case "passwd":
+        return passwd(rest, context);
+      case undefined:
+        throw new UsageError("user needs a subcommand: add or passwd");
+      default:
+        throw new UsageError(`unknown user subcommand "${subcommand}"`);
+    }
+  },
+};
+
+function username(value: string | undefined): string {
+  if (value === undefined || !USERNAME.test(value)) {
+    throw new UsageError("USERNAME must be 1 to 100 characters of A-Z a-z 0-9 . _ -");
+  }
+  return value;
+}
+
+async function newPasswordHash(context: Context): Promise<string> {
+  const password = await readPassword(context.env);
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  return hashPassword(password);
+}
+
+/** The accounts database, read-write with its migrations; refuses to create one where there is none. */
+function openAccounts(context: Context): SqliteDatabase {
+  const path = join(context.config.DATA_DIR, "accounts.sqlite");
+  if (!existsSync(path)) {
+    throw new Failure(`no accounts database at ${path}: check DATA_DIR, or start the accounts service once`);
+  }
+  return openDatabase(path, new URL("../../migrations/accounts", import.meta.url).pathname);
+}
+
+async function add(args: string[], context: Context): Promise<number> {
+  const { values, positionals: rest } = parseOptions(args, { account: { type: "string" } });
+  const name = username(positionals(rest, ["USERNAME"])[0]);
+  let accountName: string | undefined;
+  if (values.account !== undefined) {
+    const parsed = createAccountBody.safeParse({ name: values.account });
+    if (!parsed.success)
+      throw new UsageError(`--account: the account name ${parsed.error.issues[0]?.message}`);
+    accountName = parsed.data.name;
+  }
+  const database = openAccounts(context);
+  try {
+    const store = createAccountsStore(database.db);
+    if (store.findUser(name)) throw new Failure(`user "${name}" already exists; nothing changed`);
+    const passwordHash = await newPasswordHash(context);
+    const now = new Date();
+    const createdAt = now.toISOString();
+    const newUser = { username: name, passwordHash, createdAt };
+    let accountId: number | undefined;
+    try {
+      if (accountName === undefined) {
+        createAccountsStore(database.db).addUser(newUser);
+      } else {
+        const account = {
+          name: accountName,
+          description: accountName,
+          ownedBy: name,
+          createdDate: createdAt,
+        };
+        // The user, the account and its AccountCreated event commit together; the service's relay publishes it.
+        store.addUsersWithAccounts([{ user: newUser, account }], (created) => {
+          accountId = created.id;
+          return envelopeOf(accountCreated(created), uuidv7(), now);
+        });
+      }
+    } catch (error) {
+      if (/UNIQUE constraint failed: users\.username/.test(String(error))) {
+        throw new Failure(`user "${name}" already exists; nothing changed`);
+      }
+      throw error;
+    }
+    console.log(
+      accountId === undefined
+        ? `created user "${name}"`
+        : `created user "${name}" with account ${accountId} ("${accountName}"); the accounts service publishes its AccountCreated event`,
+    );
+    return DONE;
+  } finally {
+    database.close();
+  }
+}
+
+async function passwd(args: string[], context: Context): Promise<number> {
+  const { positionals: rest } = parseOptions(args, {});
+  const name = username(positionals(rest, ["USERNAME"])[0]);
+  const database = openAccounts(context);
+  try {
+    if (!createAccountsStore(database.db).findUser(name)) throw new Failure(`no user "${name}"`);
+    const passwordHash = await newPasswordHash(context);
+    const changed = createAccountsStore(database.db).setPasswordHash(name, passwordHash);
+    if (!changed) throw new Failure(`no user "${name}"`);
+    console.log(`changed the password of "${name}"`);
+    return DONE;
+  } finally {
+    database.close();
+  }
+}
