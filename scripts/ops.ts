@@ -2,6 +2,7 @@ import { loadConfig } from "../shared/config";
 import { BAD_USAGE, type Command, createContext, DONE, FAILED, UsageError } from "./ops/cli";
 import { dlq } from "./ops/dlq";
 import { outboxCommand } from "./ops/outbox";
+import { rebuild } from "./ops/rebuild";
 import { acknowledgeGapCommand, streamInfo, trim } from "./ops/stream";
 import { user } from "./ops/users";
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   trim,
   dlq,
   outbox: outboxCommand,
+  rebuild,
   user,
 };
 
@@ -34,6 +36,8 @@ commands:
   dlq purge DLQ-ID | --all [--consumer NAME]
                                delete dead letters
   outbox [--json]              each service database's unpublished events and the age of the oldest
+  rebuild accounts [--verify]  replay the stream into a fresh read model and swap it in while the
+                               service serves; --verify only compares and lists differences
   user add USERNAME [--account NAME]
                                create an accounts user (and an account it owns); password from
                                OPS_PASSWORD, a terminal prompt or stdin, never the command line
