@@ -100,9 +100,22 @@ export function startConsumer(deps: {
     state.deadLettered += result.deadLettered;
     state.parked += result.parked;
     state.lastError = null;
-    if (result.deadLettered > 0) {
-      logger.warn("entries dead-lettered", { consumer: projection.name, count: result.deadLettered });
+    for (const letter of result.deadLetters) {
+      logger.warn("entry dead-lettered", {
+        consumer: projection.name,
+        stream_id: letter.streamId,
+        event_id: letter.eventId,
+        reason: letter.reason,
+      });
     }
+    logger.debug("batch applied", {
+      consumer: projection.name,
+      position: result.position,
+      applied: result.applied,
+      duplicates: result.duplicates,
+      parked: result.parked,
+      event_ids: result.appliedEventIds,
+    });
     redis.hset(positionsKeyOf(streamKey), projection.name, result.position).catch(() => {});
     onBatch?.(result, seconds);
   }

@@ -3,7 +3,7 @@ import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core"
 import type { Db } from "./db";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
-import { type DecodedEntry, decodeEntry, type RawEntry, typeOfEntry } from "./wire";
+import { type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "./wire";
 
 /** The last stream ID a projection applied, written in the transaction that applied it. */
 export const checkpoints = sqliteTable("checkpoints", {
@@ -68,6 +68,9 @@ export type BatchResult = {
   position: string;
   applied: number;
   appliedByType: Record<string, number>;
+  /** The EventIds applied (legacy entries have none), for the logs. */
+  appliedEventIds: string[];
+  deadLetters: { streamId: string; eventId: string | null; reason: string }[];
   duplicates: number;
   deadLettered: number;
   parked: number;
@@ -133,6 +136,7 @@ export function createProjection(deps: {
       ],
     });
     result.deadLettered += 1;
+    result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
 
   function alreadyApplied(tx: Db, eventId: string): boolean {
@@ -179,6 +183,7 @@ export function createProjection(deps: {
     }
     result.applied += 1;
     result.appliedByType[entry.event.type] = (result.appliedByType[entry.event.type] ?? 0) + 1;
+    if (entry.eventId !== null) result.appliedEventIds.push(entry.eventId);
     if (outcome) release(tx, result, outcome.resolves);
   }
 
@@ -231,6 +236,8 @@ export function createProjection(deps: {
       position: checkpoint()?.position ?? START_OF_STREAM,
       applied: 0,
       appliedByType: {},
+      appliedEventIds: [],
+      deadLetters: [],
       duplicates: 0,
       deadLettered: 0,
       parked: 0,

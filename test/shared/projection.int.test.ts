@@ -65,7 +65,15 @@ const invoice = (streamId: string, id: number, customerId: number, cents: number
     },
     eventId,
   );
-const none = { applied: 0, appliedByType: expect.any(Object), duplicates: 0, deadLettered: 0, parked: 0 };
+const none = {
+  applied: 0,
+  appliedByType: expect.any(Object),
+  appliedEventIds: expect.any(Array),
+  deadLetters: expect.any(Array),
+  duplicates: 0,
+  deadLettered: 0,
+  parked: 0,
+};
 
 function readModel({ db }: SqliteDatabase) {
   const totals = (rows: { id: number; totalRevenueCents: number }[]) =>
@@ -305,6 +313,8 @@ describe("a batch whose handler fails for a reason other than a rejection", () =
       position: "5-0",
       applied: 3,
       appliedByType: { InvoiceCreated: 3 },
+      appliedEventIds: expect.any(Array),
+      deadLetters: [expect.objectContaining({ reason: expect.any(String) })],
       duplicates: 0,
       deadLettered: 1,
       parked: 1,

@@ -189,6 +189,24 @@ describe("logs", () => {
     expect(text).not.toContain("password1");
     expect(text).not.toContain(token);
   });
+
+  test("a dead-lettered entry is logged with its stream id, event id and reason", async () => {
+    const { redis, system } = await withSystem();
+    const poison = await redis.client.xadd(
+      system.streamKey,
+      "*",
+      ...["EventTypeName", "InvoiceCreated", "Payload", "{oops", "EventId", "evt-poison-1"],
+    );
+    await settled(system, redis.client);
+    const line = await eventually("the dead letter to be logged", () =>
+      readFileSync(system.accounts.logFile, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((row) => JSON.parse(row) as Record<string, unknown>)
+        .find((row) => row.msg === "entry dead-lettered" && row.event_id === "evt-poison-1"),
+    );
+    expect(line).toMatchObject({ level: "warn", stream_id: poison, reason: "Payload is not valid JSON" });
+  });
 });
 
 describe("lifecycle", () => {
