@@ -34,6 +34,8 @@ export function connectRedis(
     down = true;
   });
   redis.on("close", () => {
+    // Closed on purpose (disconnect, quit): the status is already "end".
+    if (redis.status === "end") return;
     if (!down) logger.warn("redis connection lost", { connection: name });
     down = true;
   });
