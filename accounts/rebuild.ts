@@ -1,6 +1,8 @@
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { openDatabase } from "../shared/db";
+import { type ConsumerPoint, detectGap, inspectStream } from "../shared/gap";
 import type { Redis } from "../shared/redis";
 import { compareStreamIds, type RawEntry } from "../shared/wire";
 import { ACCOUNTS_PROJECTION, createRevenueProjection } from "./consumer";
@@ -14,6 +16,18 @@ const COMPARED: Record<string, string> = {
   dead_letters: `SELECT stream_id, reason FROM dead_letters WHERE consumer = '${ACCOUNTS_PROJECTION}' ORDER BY stream_id`,
   parked_entries: `SELECT stream_id, awaiting FROM parked_entries WHERE consumer = '${ACCOUNTS_PROJECTION}' ORDER BY stream_id`,
 };
+
+/** The stream cannot give a faithful replay; nothing was changed. */
+export class RebuildRefused extends Error {}
+
+/** Files of a rebuild that was interrupted (they hold copies of users' password hashes). */
+export function removeLeftovers(livePath: string): void {
+  const folder = dirname(livePath);
+  const prefix = `${basename(livePath)}.rebuild-`;
+  for (const name of readdirSync(folder)) {
+    if (name.startsWith(prefix)) rmSync(join(folder, name), { force: true });
+  }
+}
 
 export type RebuildReport = { position: string; entries: number; differences: string[]; swapped: boolean };
 
@@ -29,38 +43,77 @@ export async function rebuildAccountsReadModel(deps: {
   redis: Redis;
   streamKey: string;
   verify: boolean;
+  parkTimeoutMs: number;
   now: () => Date;
   log?: (line: string) => void;
 }): Promise<RebuildReport> {
-  const { livePath, migrationsFolder, redis, streamKey, verify, now, log = () => {} } = deps;
+  const { livePath, migrationsFolder, redis, streamKey, verify, parkTimeoutMs, now, log = () => {} } = deps;
+  const stream = await inspectStream(redis, streamKey);
+  const lost = detectGap({ position: "0-0", entriesRead: 0, acknowledgedThrough: null }, stream);
+  if (lost) {
+    throw new RebuildRefused(
+      `the stream no longer holds its whole history (${lost.reason}): a replay would drop what is gone; acknowledge a gap instead`,
+    );
+  }
+  removeLeftovers(livePath);
   const rebuildPath = `${livePath}.rebuild-${process.pid}-${Date.now()}`;
   const rebuilt = openDatabase(rebuildPath, migrationsFolder);
   const live = new Database(livePath, { strict: true });
   live.exec("PRAGMA busy_timeout = 10000");
   try {
-    const projection = createRevenueProjection({ db: rebuilt.db, now, newId: () => crypto.randomUUID() });
+    const projection = createRevenueProjection({
+      db: rebuilt.db,
+      now,
+      newId: () => crypto.randomUUID(),
+      parkTimeoutMs,
+    });
     let position = "0-0";
     let entries = 0;
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const target = livePosition(live);
-      copyOwnedRows(live, rebuildPath);
-      for (let batch = await range(redis, streamKey, position, target); batch.length > 0; ) {
+    let fetched = "0-0";
+    let pending: RawEntry[] = [];
+    // Applies the fetched entries up to `limit` to the rebuilt read model (synchronously).
+    const applyThrough = (limit: string) => {
+      const ready = pending.filter((entry) => compareStreamIds(entry.id, limit) <= 0);
+      pending = pending.slice(ready.length);
+      for (let start = 0; start < ready.length; start += 1000) {
+        const batch = ready.slice(start, start + 1000);
         projection.applyBatch(batch);
         entries += batch.length;
         position = batch[batch.length - 1]?.id ?? position;
-        log(`replayed ${entries} entries, at ${position}`);
-        batch = await range(redis, streamKey, position, target);
       }
-      if (compareStreamIds(position, target) < 0) position = target;
-      if (verify) {
-        // One read transaction: the live read model cannot move between the position check and the comparison.
-        const found = live.transaction(() =>
-          livePosition(live) === target ? differences(live, rebuildPath) : null,
-        )();
-        if (found === null) continue;
-        return { position, entries, differences: found, swapped: false };
-      }
-      if (swapIfAt(live, rebuildPath, target)) return { position, entries, differences: [], swapped: true };
+      if (ready.length > 0) log(`replayed ${entries} entries, at ${position}`);
+    };
+    // A consumer held by a gap (say Redis was restored from an older backup, whole but behind) does not
+    // move: the rebuild replays the stream to its end and moves the live checkpoint there.
+    // The checkpoint first, then the stream: counts only grow, so the pair never looks like a lost stream.
+    const point = liveConsumerPoint(live);
+    const gapped = detectGap(point, await inspectStream(redis, streamKey)) !== null;
+    const heldAt = livePosition(live);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const end = await streamEnd(redis, streamKey);
+      copyOwnedRows(live, rebuildPath);
+      pending = pending.concat(await fetchAll(redis, streamKey, fetched, end));
+      fetched = end;
+      applyThrough(gapped ? end : livePosition(live));
+      // The last stretch runs inside a transaction on the live database: an immediate one holds the live
+      // consumer back for the few milliseconds it takes (a read one, for --verify, pins its snapshot), so
+      // the rebuilt model reaches exactly the live position before the comparison or the swap.
+      const outcome = await inTransaction(live, rebuildPath, !verify, async () => {
+        const at = livePosition(live);
+        if (gapped && at !== heldAt) return null;
+        const through = gapped ? end : at;
+        if (compareStreamIds(through, fetched) > 0) {
+          pending = pending.concat(await fetchAll(redis, streamKey, fetched, through));
+          fetched = through;
+        }
+        applyThrough(through);
+        if (verify) return differences(live, rebuildPath);
+        const gapThrough = gapped ? ((await inspectStream(redis, streamKey))?.lastGeneratedId ?? end) : null;
+        swapIn(live, gapThrough ? { position: end, gapThrough } : null);
+        return [];
+      });
+      if (outcome === null) continue;
+      return { position: gapped ? end : position, entries, differences: outcome, swapped: !verify };
     }
     throw new Error("the live consumer kept moving; try again when the stream is quieter");
   } finally {
@@ -70,6 +123,24 @@ export async function rebuildAccountsReadModel(deps: {
   }
 }
 
+function liveConsumerPoint(live: Database): ConsumerPoint {
+  const row = live
+    .query<{ position: string; entries_read: number; gap_acknowledged_through: string | null }, [string]>(
+      "SELECT position, entries_read, gap_acknowledged_through FROM checkpoints WHERE consumer = ?",
+    )
+    .get(ACCOUNTS_PROJECTION);
+  return {
+    position: row?.position ?? "0-0",
+    entriesRead: row?.entries_read ?? 0,
+    acknowledgedThrough: row?.gap_acknowledged_through ?? null,
+  };
+}
+
+async function streamEnd(redis: Redis, streamKey: string): Promise<string> {
+  const [last] = await redis.xrevrange(streamKey, "+", "-", "COUNT", 1);
+  return last?.[0] ?? "0-0";
+}
+
 function livePosition(live: Database): string {
   const row = live
     .query<{ position: string }, [string]>("SELECT position FROM checkpoints WHERE consumer = ?")
@@ -77,11 +148,21 @@ function livePosition(live: Database): string {
   return row?.position ?? "0-0";
 }
 
-/** Entries after `after` up to and including `through`, a page at a time. */
-async function range(redis: Redis, streamKey: string, after: string, through: string): Promise<RawEntry[]> {
-  if (compareStreamIds(after, through) >= 0) return [];
-  const page = await redis.xrange(streamKey, `(${after}`, through, "COUNT", 1000);
-  return page.map(([id, fields]) => ({ id, fields }));
+/** Every entry after `after` up to and including `through`, fetched a page at a time. */
+async function fetchAll(
+  redis: Redis,
+  streamKey: string,
+  after: string,
+  through: string,
+): Promise<RawEntry[]> {
+  const all: RawEntry[] = [];
+  for (let from = after; compareStreamIds(from, through) < 0; ) {
+    const page = await redis.xrange(streamKey, `(${from}`, through, "COUNT", 1000);
+    if (page.length === 0) break;
+    for (const [id, fields] of page) all.push({ id, fields });
+    from = page[page.length - 1]?.[0] ?? through;
+  }
+  return all;
 }
 
 // Users and accounts are the source of truth here: the rebuild needs every account an event may name.
@@ -93,31 +174,32 @@ function copyOwnedRows(live: Database, rebuildPath: string): void {
   });
 }
 
-function swapIfAt(live: Database, rebuildPath: string, target: string): boolean {
-  return withAttached(live, rebuildPath, () =>
+/**
+ * Replaces the live read model with the rebuilt one; the caller holds the transaction, with the rebuilt
+ * database attached. With `moveTo` (a gap-held consumer) the live checkpoint moves to the rebuilt end.
+ */
+function swapIn(live: Database, moveTo: { position: string; gapThrough: string } | null): void {
+  if (moveTo) {
+    const read = live.query<{ n: number }, []>("SELECT entries_read AS n FROM rebuilt.checkpoints").get();
     live
-      .transaction(() => {
-        if (livePosition(live) !== target) return false;
-        live.exec(`DELETE FROM main.invoices;
-        DELETE FROM main.customers;
-        INSERT INTO main.customers SELECT * FROM rebuilt.customers;
-        INSERT INTO main.invoices SELECT * FROM rebuilt.invoices;
-        UPDATE main.accounts SET total_revenue_cents =
-          coalesce((SELECT r.total_revenue_cents FROM rebuilt.accounts r WHERE r.id = main.accounts.id), 0);
-        DELETE FROM main.processed_events;
-        INSERT INTO main.processed_events SELECT * FROM rebuilt.processed_events;
-        DELETE FROM main.dead_letters WHERE consumer = '${ACCOUNTS_PROJECTION}';
-        INSERT INTO main.dead_letters (consumer, stream_id, reason, fields, recorded_at)
-          SELECT consumer, stream_id, reason, fields, recorded_at FROM rebuilt.dead_letters;
-        DELETE FROM main.parked_entries WHERE consumer = '${ACCOUNTS_PROJECTION}';
-        INSERT INTO main.parked_entries SELECT * FROM rebuilt.parked_entries;
-        UPDATE main.checkpoints SET entries_read =
-          coalesce((SELECT r.entries_read FROM rebuilt.checkpoints r WHERE r.consumer = main.checkpoints.consumer), 0)
-          WHERE consumer = '${ACCOUNTS_PROJECTION}';`);
-        return true;
-      })
-      .immediate(),
-  );
+      .query(
+        "UPDATE main.checkpoints SET position = ?, gap_acknowledged_through = ?, entries_read = ? WHERE consumer = ?",
+      )
+      .run(moveTo.position, moveTo.gapThrough, read?.n ?? 0, ACCOUNTS_PROJECTION);
+  }
+  live.exec(`DELETE FROM main.invoices;
+    DELETE FROM main.customers;
+    INSERT INTO main.customers SELECT * FROM rebuilt.customers;
+    INSERT INTO main.invoices SELECT * FROM rebuilt.invoices;
+    UPDATE main.accounts SET total_revenue_cents =
+      coalesce((SELECT r.total_revenue_cents FROM rebuilt.accounts r WHERE r.id = main.accounts.id), 0);
+    DELETE FROM main.processed_events;
+    INSERT INTO main.processed_events SELECT * FROM rebuilt.processed_events;
+    DELETE FROM main.dead_letters WHERE consumer = '${ACCOUNTS_PROJECTION}';
+    INSERT INTO main.dead_letters (consumer, stream_id, reason, fields, recorded_at)
+      SELECT consumer, stream_id, reason, fields, recorded_at FROM rebuilt.dead_letters;
+    DELETE FROM main.parked_entries WHERE consumer = '${ACCOUNTS_PROJECTION}';
+    INSERT INTO main.parked_entries SELECT * FROM rebuilt.parked_entries;`);
 }
 
 function differences(live: Database, rebuildPath: string): string[] {
@@ -146,6 +228,34 @@ function differences(live: Database, rebuildPath: string): string[] {
     });
   } finally {
     rebuilt.close();
+  }
+}
+
+/**
+ * Runs `work` in a transaction on the live database with the rebuilt one attached; null rolls back.
+ * With `write`, the live file's write lock is taken at once by a write to it alone (BEGIN IMMEDIATE
+ * would lock the attached rebuilt file too, which the rebuild still writes through its own connection).
+ */
+async function inTransaction<T>(
+  live: Database,
+  rebuildPath: string,
+  write: boolean,
+  work: () => Promise<T | null>,
+): Promise<T | null> {
+  live.query("ATTACH DATABASE ? AS rebuilt").run(rebuildPath);
+  try {
+    live.exec("BEGIN");
+    if (write) live.exec("DELETE FROM main.idempotency_keys WHERE 0");
+    try {
+      const result = await work();
+      live.exec(result === null ? "ROLLBACK" : "COMMIT");
+      return result;
+    } catch (error) {
+      live.exec("ROLLBACK");
+      throw error;
+    }
+  } finally {
+    live.exec("DETACH DATABASE rebuilt");
   }
 }
 

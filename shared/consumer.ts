@@ -76,8 +76,11 @@ export function startConsumer(deps: {
     entriesAdded = stream?.entriesAdded ?? 0;
     state.streamLength = stream?.length ?? 0;
     updateLag();
-    // While held by a gap, re-read the checkpoint: an operator's acknowledgement changes it.
-    if (state.gap) entriesRead = projection.entriesRead();
+    // While held by a gap, re-read the checkpoint: an acknowledgement or a rebuild changes it.
+    if (state.gap) {
+      state.position = projection.position();
+      entriesRead = projection.entriesRead();
+    }
     const gap = detectGap(
       { position: state.position, entriesRead, acknowledgedThrough: projection.gapAcknowledgedThrough() },
       stream,

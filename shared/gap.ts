@@ -60,6 +60,13 @@ export function detectGap(point: ConsumerPoint, state: StreamState): Gap | null 
         }
       : null;
   }
+  // Fewer entries ever added than this consumer has read: the stream was lost and has started over.
+  if (started && state.entriesAdded < entriesRead && unacknowledged(position)) {
+    return {
+      reason: `the stream was recreated: it has had ${state.entriesAdded} entries, this consumer had read ${entriesRead}`,
+      through: position,
+    };
+  }
   if (started && after(position, state.lastGeneratedId) && unacknowledged(position)) {
     return {
       reason: `the stream ends at ${state.lastGeneratedId}, before this consumer's position ${position}: it was recreated`,
@@ -86,10 +93,15 @@ export function detectGap(point: ConsumerPoint, state: StreamState): Gap | null 
   return null;
 }
 
-/** The entries-read count that accepts a trim gap: as if the missing entries had been read. */
+/**
+ * The entries-read count that accepts a gap: as if every entry before the first one still after the
+ * position had been read, so lag and later trim checks count from what the stream holds now.
+ */
 export function entriesReadAccepting(point: ConsumerPoint, state: StreamState): number {
-  if (state === null) return point.entriesRead;
-  return Math.max(point.entriesRead, state.entriesAdded - state.length);
+  if (state === null) return 0;
+  const headPastPosition = state.length === 0 || compareStreamIds(state.firstEntryId, point.position) > 0;
+  if (headPastPosition) return state.entriesAdded - state.length;
+  return Math.min(point.entriesRead, state.entriesAdded);
 }
 
 /** The hash where each consumer reports the last position it applied; trimming never passes the lowest. */

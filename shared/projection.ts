@@ -3,7 +3,7 @@ import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core"
 import type { Db } from "./db";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
-import { type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "./wire";
+import { compareStreamIds, type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "./wire";
 
 /** The last stream ID a projection applied, written in the transaction that applied it. */
 export const checkpoints = sqliteTable("checkpoints", {
@@ -192,8 +192,9 @@ export function createProjection(deps: {
       .select()
       .from(parkedEntries)
       .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.awaiting, awaiting)))
-      .orderBy(asc(parkedEntries.parkedAtMs), asc(parkedEntries.streamId))
-      .all();
+      .all()
+      // Stream order: "1000-10" follows "1000-9", which a text sort would not give.
+      .sort((a, b) => compareStreamIds(a.streamId, b.streamId));
     for (const parked of waiting) {
       tx.delete(parkedEntries)
         .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.streamId, parked.streamId)))

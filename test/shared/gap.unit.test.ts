@@ -84,6 +84,15 @@ describe("detectGap", () => {
     expect(gap?.reason).toContain(reason);
   });
 
+  test("a stream that lost its data and then got new entries is still a gap until acknowledged", () => {
+    const restarted = stream({ firstEntryId: "900-0", lastGeneratedId: "901-0", length: 2, entriesAdded: 2 });
+    const point = at("300-0", 3);
+    expect(detectGap(point, restarted)?.reason).toContain("the stream was recreated");
+    const acknowledged = at("300-0", entriesReadAccepting(point, restarted), "300-0");
+    expect(acknowledged.entriesRead).toBe(0);
+    expect(detectGap(acknowledged, restarted)).toBeNull();
+  });
+
   test("an acknowledged trim gap stays quiet when new entries arrive after it, and a new trim is reported", () => {
     const trimmed = stream({ firstEntryId: "300-0", length: 1 });
     const point = at("100-0", 1);

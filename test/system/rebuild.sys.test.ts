@@ -3,8 +3,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
 import { seededRandom, testSeed } from "../support/random";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { eventually, startRedis, type TestRedis } from "../support/resources";
+import { health, settled, startSystem, type TestSystem } from "../support/services";
+import { readServiceDb } from "../support/sqlite";
 
 const seed = testSeed(777);
 let redis: TestRedis | undefined;
@@ -28,7 +29,11 @@ async function rebuild(system: TestSystem, ...args: string[]) {
     ],
     { env: { ...process.env, ...system.env }, stdout: "pipe", stderr: "pipe" },
   );
-  return { code: await child.exited, stdout: await new Response(child.stdout).text() };
+  return {
+    code: await child.exited,
+    stdout: await new Response(child.stdout).text(),
+    stderr: await new Response(child.stderr).text(),
+  };
 }
 
 describe(`rebuilding the accounts read model (seed ${seed})`, () => {
@@ -82,14 +87,100 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
       ...invoice,
       key: `during-${invoice.key}`,
     }));
-    const [load, swapped] = await Promise.all([
-      postInvoices(system.customers.url, during, { concurrency: 4 }),
-      rebuild(system),
-    ]);
+    // The rebuild starts once a sixth of the load is in, and must be swapped in before the load ends.
+    let acknowledged = 0;
+    let acknowledgedAtSwap = Number.POSITIVE_INFINITY;
+    const rebuilding = (async () => {
+      while (acknowledged < during.length / 6) await Bun.sleep(5);
+      const result = await rebuild(system);
+      acknowledgedAtSwap = acknowledged;
+      return result;
+    })();
+    const load = await postInvoices(system.customers.url, during, {
+      concurrency: 2,
+      beforeEach: async (done) => {
+        acknowledged = done;
+      },
+    });
+    const swapped = await rebuilding;
+    expect(swapped.stdout).toContain("swapped it in");
     expect(swapped.code).toBe(0);
+    expect(acknowledgedAtSwap).toBeLessThan(during.length);
 
     const history = { acknowledged: new Map([...before.acknowledged, ...load.acknowledged]), failures: 0 };
     await expectExactTotals(system, redis.client, owners, history);
-    expect((await rebuild(system, "--verify")).code).toBe(0);
+    const verified = await rebuild(system, "--verify");
+    expect(verified.stdout).toContain("identical");
+    expect(verified.code).toBe(0);
+  }, 120_000);
+
+  test("refused after a trim (history is gone), changing nothing", async () => {
+    const r = await startRedis();
+    redis = r;
+    const sys = await startSystem(r);
+    system = sys;
+    const { owners, customers } = await createCustomers(sys, r.client, 1, 2);
+    const history = await postInvoices(
+      sys.customers.url,
+      planInvoices(customers, 10, seededRandom(seed + 2)),
+      {
+        concurrency: 2,
+      },
+    );
+    await settled(sys, r.client);
+    await r.client.xtrim(sys.streamKey, "MAXLEN", 3);
+
+    const refused = await rebuild(sys);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("no longer holds its whole history");
+    await expectExactTotals(sys, r.client, owners, history);
+  }, 60_000);
+
+  test("a consumer held by a gap over a stream restored whole from an older backup is rebuilt and moved to its end", async () => {
+    const r = await startRedis();
+    redis = r;
+    const sys = await startSystem(r);
+    system = sys;
+    const { customers } = await createCustomers(sys, r.client, 1, 2);
+    const plan = (count: number, salt: number, prefix: string) =>
+      planInvoices(customers, count, seededRandom(seed + salt)).map((i) => ({
+        ...i,
+        key: `${prefix}-${i.key}`,
+      }));
+    await postInvoices(sys.customers.url, plan(10, 3, "backed-up"), { concurrency: 2 });
+    await settled(sys, r.client);
+    const backup = await r.client.xrange(sys.streamKey, "-", "+");
+    await postInvoices(sys.customers.url, plan(5, 4, "lost"), { concurrency: 1 });
+    await settled(sys, r.client);
+
+    // The "restore": the stream as it was at the backup, with its original IDs.
+    await sys.accounts.kill("SIGTERM");
+    await r.client.del(sys.streamKey);
+    for (const [id, fields] of backup) await r.client.xadd(sys.streamKey, id, ...fields);
+    await sys.accounts.restart();
+    await eventually(
+      "accounts to report the gap",
+      async () => (await health(sys.accounts)).consumer.gap !== null,
+    );
+
+    const rebuilt = await rebuild(sys);
+    expect(rebuilt.stdout).toContain("swapped it in");
+    await eventually(
+      "accounts to be ready",
+      async () => (await fetch(`${sys.accounts.url}/health/ready`)).ok,
+    );
+    const [checkpoint] = readServiceDb<{ position: string }>(
+      sys.dataDir,
+      "accounts",
+      "SELECT position FROM checkpoints WHERE consumer = 'accounts'",
+    );
+    expect(checkpoint?.position).toBe(backup.at(-1)?.[0]);
+    const [counted] = readServiceDb<{ n: number }>(
+      sys.dataDir,
+      "accounts",
+      "SELECT count(*) AS n FROM invoices",
+    );
+    expect(counted?.n).toBe(10);
+    expect((await rebuild(sys, "--verify")).code).toBe(0);
   }, 120_000);
 });

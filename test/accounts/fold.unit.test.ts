@@ -1,0 +1,114 @@
+import { describe, expect, test } from "bun:test";
+import { foldRevenue } from "../../accounts/fold";
+import type { RawEntry } from "../../shared/wire";
+
+const created_date = "2026-11-24T10:00:00.000Z";
+const entry = (id: string, type: string, payload: unknown, eventId?: string): RawEntry => {
+  const identity = eventId === undefined ? [] : ["EventId", eventId];
+  return { id, fields: ["EventTypeName", type, "Payload", JSON.stringify(payload), ...identity] };
+};
+const customer = (streamId: string, id: number, accountId: number, eventId?: string) =>
+  entry(
+    streamId,
+    "CustomerCreated",
+    { id: String(id), account_id: String(accountId), name: `Customer ${id}`, created_date },
+    eventId,
+  );
+const invoice = (streamId: string, id: number, customerId: number, cents: number, eventId?: string) =>
+  entry(
+    streamId,
+    "InvoiceCreated",
+    {
+      id: String(id),
+      customer_id: String(customerId),
+      purchase_price_cents: cents,
+      purchase_date: "2019-01-06",
+      created_date,
+    },
+    eventId,
+  );
+
+describe("foldRevenue", () => {
+  test("adds each invoice to its customer's and its account's totals; AccountCreated changes nothing", () => {
+    const model = foldRevenue(
+      [1, 2],
+      [
+        entry("1-0", "AccountCreated", { id: "3", name: "x", description: "", owned_by: "u", created_date }),
+        customer("2-0", 1, 1),
+        customer("2-1", 2, 2),
+        invoice("3-0", 10, 1, 500),
+        invoice("3-1", 11, 1, 40),
+        invoice("4-0", 12, 2, 7),
+      ],
+    );
+
+    expect(Object.fromEntries(model.customers)).toEqual({
+      1: { accountId: 1, name: "Customer 1", total: 540 },
+      2: { accountId: 2, name: "Customer 2", total: 7 },
+    });
+    expect(Object.fromEntries(model.accountTotals)).toEqual({ 1: 540, 2: 7 });
+    expect([...model.invoices]).toEqual([10, 11, 12]);
+    expect(model).toMatchObject({ deadLetters: [], parked: [] });
+  });
+
+  test("when an invoice comes before its customer, it is parked and counted when the customer arrives", () => {
+    const before = foldRevenue([1], [invoice("1000-0", 10, 5, 900, "e-1"), customer("1500-0", 1, 1)], {
+      parkTimeoutMs: 1000,
+    });
+    expect(before).toMatchObject({ parked: ["1000-0"], deadLetters: [], invoices: new Set() });
+
+    const after = foldRevenue(
+      [1],
+      [invoice("1000-0", 10, 5, 900, "e-1"), customer("1500-0", 1, 1), customer("2000-0", 5, 1)],
+      { parkTimeoutMs: 1000 },
+    );
+    expect(after).toMatchObject({ parked: [], deadLetters: [], invoices: new Set([10]) });
+    expect(after.customers.get(5)?.total).toBe(900);
+    expect(after.accountTotals.get(1)).toBe(900);
+  });
+
+  test("a parked invoice is dead-lettered by the first entry more than parkTimeoutMs of stream time later, before that entry applies", () => {
+    const model = foldRevenue([1], [invoice("1000-0", 10, 5, 900), customer("2001-0", 5, 1)], {
+      parkTimeoutMs: 1000,
+    });
+
+    expect(model).toMatchObject({ parked: [], deadLetters: ["1000-0"], invoices: new Set() });
+    expect(model.customers.get(5)?.total).toBe(0);
+  });
+
+  test("an entry whose EventId was already applied is skipped; one whose first copy was rejected is not", () => {
+    const model = foldRevenue(
+      [1],
+      [
+        customer("1-0", 1, 1, "c-1"),
+        invoice("2-0", 10, 1, 500, "i-1"),
+        invoice("3-0", 10, 1, 500, "i-1"),
+        customer("4-0", 2, 9, "c-2"),
+        customer("5-0", 2, 9, "c-2"),
+      ],
+    );
+
+    expect(model.customers.get(1)?.total).toBe(500);
+    expect(model.deadLetters).toEqual(["4-0", "5-0"]);
+  });
+
+  test("poison entries, unknown accounts, taken customer ids and counted invoice ids are dead-lettered", () => {
+    const model = foldRevenue(
+      [1],
+      [
+        customer("1-0", 1, 1),
+        { id: "2-0", fields: ["EventTypeName", "InvoiceCreated", "Payload", "{not json"] },
+        { id: "3-0", fields: ["EventTypeName", "CustomerDeleted", "Payload", "{}"] },
+        invoice("4-0", 10, 1, -5),
+        customer("5-0", 2, 7),
+        customer("6-0", 1, 1),
+        invoice("7-0", 10, 1, 300),
+        invoice("8-0", 10, 1, 300),
+      ],
+    );
+
+    expect(model.deadLetters).toEqual(["2-0", "3-0", "4-0", "5-0", "6-0", "8-0"]);
+    expect(model.customers.get(1)?.total).toBe(300);
+    expect([...model.customers.keys()]).toEqual([1]);
+  });
+});
