@@ -13,6 +13,7 @@ COPY shared ./shared
 COPY customers ./customers
 COPY accounts ./accounts
 COPY migrations ./migrations
+COPY scripts ./scripts
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 VOLUME /data

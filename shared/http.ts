@@ -41,49 +41,78 @@ export function httpConventions({
 }) {
   const requests = new WeakMap<Request, { id: string; started: number; errorStatus?: number }>();
   const track = (request: Request) => requests.get(request) ?? { id: "unknown", started: performance.now() };
-
-  return new Elysia({ name: "http-conventions" })
-    .onRequest(({ request, set }) => {
-      const given = request.headers.get("x-request-id");
-      const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-      requests.set(request, { id, started: performance.now() });
-      set.headers["x-request-id"] = id;
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > maxBodyBytes) {
-        const tracked = requests.get(request);
-        if (tracked) tracked.errorStatus = 413;
-        return problem(
-          413,
-          "Request body too large",
-          `the request body may be at most ${maxBodyBytes} bytes`,
-        );
-      }
-    })
-    .onError({ as: "global" }, ({ code, error, request }) => {
-      const response = problemOf(code, error, request, logger, track(request).id);
-      const tracked = requests.get(request);
-      if (tracked) tracked.errorStatus = response.status;
-      return response;
-    })
-    .onAfterResponse({ as: "global" }, (context) => {
-      const { request, set } = context;
-      const { id, started, errorStatus } = track(request);
-      const returned = (context as { responseValue?: unknown }).responseValue;
-      const status =
-        errorStatus ??
-        (returned instanceof Response ? returned.status : typeof set.status === "number" ? set.status : 200);
-      const route = (context as { route?: string }).route ?? "unmatched";
-      const seconds = (performance.now() - started) / 1000;
-      metrics.httpRequest(request.method, route, status, seconds);
-      logger.info("request", {
-        request_id: id,
-        method: request.method,
-        route,
-        path: new URL(request.url).pathname,
-        status,
-        duration_ms: Math.round(seconds * 10_000) / 10,
-      });
+  const record = (request: Request, route: string, status: number) => {
+    const { id, started } = track(request);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.httpRequest(request.method, route, status, seconds);
+    logger.info("request", {
+      request_id: id,
+      method: request.method,
+      route,
+      path: new URL(request.url).pathname,
+      status,
+      duration_ms: Math.round(seconds * 10_000) / 10,
     });
+  };
+
+  return (
+    new Elysia({ name: "http-conventions" })
+      .onRequest(({ request, set }) => {
+        const given = request.headers.get("x-request-id");
+        const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+        requests.set(request, { id, started: performance.now() });
+        set.headers["x-request-id"] = id;
+        const length = Number(request.headers.get("content-length") ?? 0);
+        if (length > maxBodyBytes) {
+          // Answered here, before any route: onAfterResponse does not run, so it is counted and logged now.
+          record(request, "unmatched", 413);
+          return problem(
+            413,
+            "Request body too large",
+            `the request body may be at most ${maxBodyBytes} bytes`,
+          );
+        }
+      })
+      // JSON bodies are read here so their size is checked as read, chunked ones included.
+      .onParse({ as: "global" }, async ({ request, contentType }) => {
+        if (contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") return;
+        const text = await request.text();
+        if (Buffer.byteLength(text) > maxBodyBytes) {
+          throw new HttpError(
+            413,
+            "Request body too large",
+            `the request body may be at most ${maxBodyBytes} bytes`,
+          );
+        }
+        if (text.trim() === "") return null;
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new HttpError(400, "Malformed request body", "the request body is not valid JSON");
+        }
+      })
+      .onError({ as: "global" }, ({ code, error, request }) => {
+        // Elysia wraps what a parse hook throws in its ParseError; the typed error inside decides.
+        const cause = (error as { cause?: unknown }).cause;
+        const actual = code === "PARSE" && cause instanceof HttpError ? cause : error;
+        const response = problemOf(code, actual, request, logger, track(request).id);
+        const tracked = requests.get(request);
+        if (tracked) tracked.errorStatus = response.status;
+        return response;
+      })
+      .onAfterResponse({ as: "global" }, (context) => {
+        const { request, set } = context;
+        const returned = (context as { responseValue?: unknown }).responseValue;
+        const status =
+          track(request).errorStatus ??
+          (returned instanceof Response
+            ? returned.status
+            : typeof set.status === "number"
+              ? set.status
+              : 200);
+        record(request, (context as { route?: string }).route ?? "unmatched", status);
+      })
+  );
 }
 
 function problemOf(

@@ -37,9 +37,8 @@ export function serveUntilSignalled(deps: {
   maxBodyBytes: number;
 }): void {
   const { app, hostname, port, logger, closers, graceMs, maxBodyBytes } = deps;
-  // No port sharing: a second copy of a service must fail to start, not split the traffic. The server's
-  // own body limit is a backstop for bodies sent without a length; declared ones get a 413 problem body
-  // from the app first.
+  // No port sharing: a second copy of a service must fail to start, not split the traffic. The app
+  // answers bodies over MAX_BODY_BYTES with a 413 problem; the server's own limit is a backstop on memory.
   const backstop = Math.max(4 * maxBodyBytes, 1024 * 1024);
   app.listen({ hostname, port, reusePort: false, maxRequestBodySize: backstop });
   logger.info("listening", { url: `http://${hostname}:${port}` });
@@ -68,12 +67,19 @@ export function serveUntilSignalled(deps: {
     logger.info("stopped");
     process.exit(0);
   };
+  process.removeAllListeners("SIGTERM");
+  process.removeAllListeners("SIGINT");
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
 /** Runs a service's start-up; a failure (bad configuration, unreadable data dir) is printed plainly and exits 1. */
 export async function runMain(name: string, main: () => Promise<void>): Promise<void> {
+  // A stop requested while starting: nothing is serving or half-written yet, so leave at once, cleanly.
+  // serveUntilSignalled replaces these with the graceful drain.
+  const leave = () => process.exit(0);
+  process.once("SIGTERM", leave);
+  process.once("SIGINT", leave);
   try {
     await main();
   } catch (error) {
@@ -162,7 +168,7 @@ function isRunning(pid: number, service: string): boolean {
   }
   // A reused pid belongs to some other program: on Linux its command line tells.
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(service);
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`${service}/main.ts`);
   } catch {
     return true;
   }

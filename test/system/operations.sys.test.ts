@@ -253,6 +253,26 @@ describe("lifecycle", () => {
     expect(await new Response(child.stderr).text()).toContain("/proc/streamledger-cannot-write-here");
   });
 
+  test("SIGTERM while a service is still starting ends it with exit code 0", async () => {
+    redis = await startRedis();
+    const dir = tempDir("streamledger-early-stop-");
+    try {
+      const child = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+        env: { ...process.env, REDIS_URL: redis.url, DATA_DIR: dir.path, ACCOUNTS_PORT: String(freePort()) },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      // Seeding the development users (argon2id) keeps it starting for a while: stop it in the middle.
+      await eventually("the signing key to be written", () =>
+        Bun.file(join(dir.path, "accounts-signing-key.jwk.json")).exists(),
+      );
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
   test("a second copy of a service on the same data directory refuses to start", async () => {
     const { system } = await withSystem();
     const second = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
@@ -291,5 +311,25 @@ describe("limits", () => {
     });
     expect(reply.status).toBe(413);
     expect(reply.headers.get("content-type")).toStartWith("application/problem+json");
+    expect(await metricValue(system.customers.url, "http_requests_total", { status: "413" })).toBe(1);
+  });
+
+  test("a body sent in chunks, with no declared length, is held to the same limit", async () => {
+    const { system, token } = await withSystem();
+    const body = new TextEncoder().encode(JSON.stringify({ name: "y".repeat(70_000), account_id: "1" }));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 8192) controller.enqueue(body.slice(at, at + 8192));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${system.customers.url}/customers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toStartWith("application/problem+json");
   });
 });
