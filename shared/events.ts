@@ -61,11 +61,42 @@ export const invoiceCreatedPayload = z.object({
   created_date: timestamp,
 });
 
+export const accountDeletedPayload = z.object({
+  id: decimalId,
+  owned_by: z.string().min(1),
+  deleted_date: timestamp,
+});
+
+export const customerUpdatedPayload = z.object({
+  id: decimalId,
+  account_id: decimalId,
+  name: z.string(),
+  updated_date: timestamp,
+});
+
+/** A customer and all its invoices are gone; their revenue leaves the account. */
+export const customerDeletedPayload = z.object({
+  id: decimalId,
+  account_id: decimalId,
+  deleted_date: timestamp,
+});
+
+export const invoiceDeletedPayload = z.object({
+  id: decimalId,
+  customer_id: decimalId,
+  purchase_price_cents: cents,
+  deleted_date: timestamp,
+});
+
 /** Every event of the system, discriminated by its wire name (`EventTypeName`). */
 export const domainEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("AccountCreated"), payload: accountCreatedPayload }),
+  z.object({ type: z.literal("AccountDeleted"), payload: accountDeletedPayload }),
   z.object({ type: z.literal("CustomerCreated"), payload: customerCreatedPayload }),
+  z.object({ type: z.literal("CustomerUpdated"), payload: customerUpdatedPayload }),
+  z.object({ type: z.literal("CustomerDeleted"), payload: customerDeletedPayload }),
   z.object({ type: z.literal("InvoiceCreated"), payload: invoiceCreatedPayload }),
+  z.object({ type: z.literal("InvoiceDeleted"), payload: invoiceDeletedPayload }),
 ]);
 
 export type DomainEvent = z.infer<typeof domainEvent>;
@@ -74,6 +105,10 @@ export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 export type AccountCreated = EventOf<"AccountCreated">;
 export type CustomerCreated = EventOf<"CustomerCreated">;
 export type InvoiceCreated = EventOf<"InvoiceCreated">;
+export type AccountDeleted = EventOf<"AccountDeleted">;
+export type CustomerUpdated = EventOf<"CustomerUpdated">;
+export type CustomerDeleted = EventOf<"CustomerDeleted">;
+export type InvoiceDeleted = EventOf<"InvoiceDeleted">;
 
 export const EVENT_TYPES: readonly EventType[] = domainEvent.options.map((option) => option.shape.type.value);
 
