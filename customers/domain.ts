@@ -1,9 +1,15 @@
 import type { Caller } from "../shared/auth";
 import { AuthError, type HttpError, NotFoundError, ValidationError } from "../shared/errors";
-import type { CustomerCreated, InvoiceCreated } from "../shared/events";
+import type {
+  CustomerCreated,
+  CustomerDeleted,
+  CustomerUpdated,
+  InvoiceCreated,
+  InvoiceDeleted,
+} from "../shared/events";
 import type { CustomerView, CustomerWithInvoicesView, InvoiceView } from "./schemas";
 
-type Account = { id: number; ownedBy: string };
+type Account = { id: number; ownedBy: string; deletedDate: string | null };
 type Customer = { id: number; accountId: number; name: string; createdDate: string };
 type Invoice = {
   id: number;
@@ -20,6 +26,8 @@ export function checkAccountForNewCustomer(
   caller: Caller,
 ): Account {
   if (!account) throw ValidationError.field("account_id", `names no known account ("${accountId}")`);
+  if (account.deletedDate)
+    throw ValidationError.field("account_id", `names a deleted account ("${accountId}")`);
   if (account.ownedBy !== caller.username) {
     throw new AuthError(403, `account ${accountId} belongs to another user`);
   }
@@ -51,6 +59,60 @@ export function unknownCustomerReference(customerId: string): HttpError {
 /** The error for a customer id in a path that names no customer. */
 export function unknownCustomer(customerId: string): HttpError {
   return new NotFoundError(`no customer with id "${customerId}"`);
+}
+
+/** An account the caller may list: 404 when unknown or deleted, 403 when another user's. */
+export function checkOwnAccount(account: Account | undefined, accountId: string, caller: Caller): Account {
+  if (!account || account.deletedDate) throw new NotFoundError(`no account with id "${accountId}"`);
+  if (account.ownedBy !== caller.username)
+    throw new AuthError(403, `account ${accountId} belongs to another user`);
+  return account;
+}
+
+/** The error for an invoice id in a path that names no invoice. */
+export function unknownInvoice(invoiceId: string): HttpError {
+  return new NotFoundError(`no invoice with id "${invoiceId}"`);
+}
+
+/** One page of a listing by id; `next_after` is the cursor for the next page, null on the last. */
+export function pageOf<T, V>(rows: T[], limit: number, idOf: (row: T) => number, view: (row: T) => V) {
+  const last = rows.at(-1);
+  return { items: rows.map(view), next_after: rows.length === limit && last ? String(idOf(last)) : null };
+}
+
+export function customerUpdated(customer: Customer, at: Date): CustomerUpdated {
+  return {
+    type: "CustomerUpdated",
+    payload: {
+      id: String(customer.id),
+      account_id: String(customer.accountId),
+      name: customer.name,
+      updated_date: at.toISOString(),
+    },
+  };
+}
+
+export function customerDeleted(customer: Customer, at: Date): CustomerDeleted {
+  return {
+    type: "CustomerDeleted",
+    payload: {
+      id: String(customer.id),
+      account_id: String(customer.accountId),
+      deleted_date: at.toISOString(),
+    },
+  };
+}
+
+export function invoiceDeleted(invoice: Invoice, at: Date): InvoiceDeleted {
+  return {
+    type: "InvoiceDeleted",
+    payload: {
+      id: String(invoice.id),
+      customer_id: String(invoice.customerId),
+      purchase_price_cents: invoice.purchasePriceCents,
+      deleted_date: at.toISOString(),
+    },
+  };
 }
 
 export function customerCreated(customer: Customer): CustomerCreated {

@@ -1,7 +1,7 @@
 import type { Db } from "../shared/db";
 import { MAX_ID } from "../shared/events";
 import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
-import { rememberAccount, reserveIdsThrough } from "./store";
+import { forgetAccount, rememberAccount, reserveIdsThrough } from "./store";
 
 export const CUSTOMERS_PROJECTION = "customers";
 
@@ -13,7 +13,7 @@ export function createAccountsView(deps: { db: Db; now: () => Date; newId: () =>
   return createProjection({
     ...deps,
     name: CUSTOMERS_PROJECTION,
-    handles: ["AccountCreated", "CustomerCreated", "InvoiceCreated"],
+    handles: ["AccountCreated", "AccountDeleted", "CustomerCreated", "InvoiceCreated"],
     handle: applyEvent,
   });
 }
@@ -32,6 +32,9 @@ function applyEvent(tx: Db, entry: AppliedEntry): undefined {
       if (!remembered) throw new RejectedEvent(`account ${id} is already known with another owner`);
       return;
     }
+    case "AccountDeleted":
+      forgetAccount(tx, Number(event.payload.id), event.payload.deleted_date);
+      return;
     case "CustomerCreated":
       reserveOrReject(tx, "customers", event.payload.id);
       return;

@@ -1,22 +1,41 @@
 import { Elysia } from "elysia";
-import type { Authenticate } from "../shared/auth";
-import { parseJsonBody, pathId } from "../shared/http";
+import type { Authenticate, Caller } from "../shared/auth";
+import { parseJsonBody, parseQuery, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
 import {
   checkAccountForNewCustomer,
+  checkOwnAccount,
   checkOwnCustomer,
   customerCreated,
+  customerDeleted,
+  customerUpdated,
   customerView,
   customerWithInvoicesView,
   invoiceCreated,
+  invoiceDeleted,
   invoiceView,
+  pageOf,
   unknownCustomer,
   unknownCustomerReference,
+  unknownInvoice,
 } from "./domain";
-import { createCustomerBody, createInvoiceBody } from "./schemas";
-import { type CustomersStore, insertCustomer, insertInvoice } from "./store";
+import {
+  createCustomerBody,
+  createInvoiceBody,
+  customersQuery,
+  invoicesQuery,
+  renameCustomerBody,
+} from "./schemas";
+import {
+  type CustomersStore,
+  deleteCustomer,
+  deleteInvoice,
+  insertCustomer,
+  insertInvoice,
+  renameCustomer,
+} from "./store";
 
 export type CustomerRoutesDeps = {
   store: CustomersStore;
@@ -84,5 +103,84 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
       });
       relay.notify();
       return replyResponse(reply);
+    })
+    .get("/customers", async ({ query, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const { account_id, limit, after } = parseQuery(customersQuery, query);
+      const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
+      return pageOf(store.customersPage(account.id, after, limit), limit, (row) => row.id, customerView);
+    })
+    .patch("/customers/:id", async ({ params, body, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const input = parseJsonBody(renameCustomerBody, body, headers["content-type"]);
+      const key = idempotencyKeyOf(
+        headers["idempotency-key"],
+        caller.username,
+        `PATCH /customers/${params.id}`,
+        input,
+      );
+      const at = now();
+      const reply = store.commit(key, at, (tx) => {
+        const customer = ownCustomerAt(params.id, caller);
+        const renamed = renameCustomer(tx, customer.id, input.name);
+        appendToOutbox(tx, envelopeOf(customerUpdated(renamed, at), newEventId(), at));
+        return { status: 200, body: customerView(renamed) };
+      });
+      relay.notify();
+      return replyResponse(reply);
+    })
+    .delete("/customers/:id", async ({ params, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const key = idempotencyKeyOf(
+        headers["idempotency-key"],
+        caller.username,
+        `DELETE /customers/${params.id}`,
+        {},
+      );
+      const at = now();
+      const reply = store.commit(key, at, (tx) => {
+        const customer = ownCustomerAt(params.id, caller);
+        deleteCustomer(tx, customer.id);
+        appendToOutbox(tx, envelopeOf(customerDeleted(customer, at), newEventId(), at));
+        return { status: 204, body: null };
+      });
+      relay.notify();
+      return replyResponse(reply);
+    })
+    .get("/invoices", async ({ query, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const { customer_id, limit, after } = parseQuery(invoicesQuery, query);
+      const found = store.findCustomer(Number(customer_id));
+      const customer = checkOwnCustomer(found, accountOf(found), caller, unknownCustomer(customer_id));
+      return pageOf(store.invoicesPage(customer.id, after, limit), limit, (row) => row.id, invoiceView);
+    })
+    .delete("/invoices/:id", async ({ params, headers }) => {
+      const caller = await authenticate(headers.authorization);
+      const key = idempotencyKeyOf(
+        headers["idempotency-key"],
+        caller.username,
+        `DELETE /invoices/${params.id}`,
+        {},
+      );
+      const at = now();
+      const reply = store.commit(key, at, (tx) => {
+        const id = pathId(params.id);
+        const invoice = id === undefined ? undefined : store.findInvoice(id);
+        if (!invoice) throw unknownInvoice(params.id);
+        const owner = store.findCustomer(invoice.customerId);
+        checkOwnCustomer(owner, accountOf(owner), caller, unknownInvoice(params.id));
+        deleteInvoice(tx, invoice.id);
+        appendToOutbox(tx, envelopeOf(invoiceDeleted(invoice, at), newEventId(), at));
+        return { status: 204, body: null };
+      });
+      relay.notify();
+      return replyResponse(reply);
     });
+
+  /** The caller's own customer named by a path id, read inside the write's transaction. */
+  function ownCustomerAt(rawId: string, caller: Caller) {
+    const id = pathId(rawId);
+    const found = id === undefined ? undefined : store.findCustomer(id);
+    return checkOwnCustomer(found, accountOf(found), caller, unknownCustomer(rawId));
+  }
 }

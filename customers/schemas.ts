@@ -18,6 +18,27 @@ export const createInvoiceBody = z.strictObject({
   purchase_price_cents: cents,
 });
 
+export const renameCustomerBody = z.strictObject({ name: customerName });
+
+const pageLimit = z
+  .string()
+  .regex(/^[1-9][0-9]{0,2}$/, "must be a whole number from 1 to 200")
+  .transform(Number)
+  .refine((limit) => limit <= 200, "must be a whole number from 1 to 200")
+  .default(50);
+
+export const customersQuery = z.strictObject({
+  account_id: decimalId,
+  limit: pageLimit,
+  after: decimalId.transform(Number).default(0),
+});
+
+export const invoicesQuery = z.strictObject({
+  customer_id: decimalId,
+  limit: pageLimit,
+  after: decimalId.transform(Number).default(0),
+});
+
 export type CreateCustomerBody = z.infer<typeof createCustomerBody>;
 export type CreateInvoiceBody = z.infer<typeof createInvoiceBody>;
 

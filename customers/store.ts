@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
 import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
@@ -9,6 +9,8 @@ export const knownAccounts = sqliteTable("known_accounts", {
   name: text("name").notNull(),
   ownedBy: text("owned_by").notNull(),
   createdDate: text("created_date").notNull(),
+  /** Set from AccountDeleted: no new customers on this account. */
+  deletedDate: text("deleted_date"),
 });
 
 export const customers = sqliteTable(
@@ -64,6 +66,32 @@ export function createCustomersStore(db: Db) {
         .all();
     },
 
+    findInvoice(id: number): Invoice | undefined {
+      return db.select().from(invoices).where(eq(invoices.id, id)).get();
+    },
+
+    /** A page of an account's customers by id: up to `limit` after the id `after`. */
+    customersPage(accountId: number, after: number, limit: number): Customer[] {
+      return db
+        .select()
+        .from(customers)
+        .where(and(eq(customers.accountId, accountId), gt(customers.id, after)))
+        .orderBy(asc(customers.id))
+        .limit(limit)
+        .all();
+    },
+
+    /** A page of a customer's invoices by id: up to `limit` after the id `after`. */
+    invoicesPage(customerId: number, after: number, limit: number): Invoice[] {
+      return db
+        .select()
+        .from(invoices)
+        .where(and(eq(invoices.customerId, customerId), gt(invoices.id, after)))
+        .orderBy(asc(invoices.id))
+        .limit(limit)
+        .all();
+    },
+
     /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
     commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
       return commitOnce(db, key, now, write);
@@ -72,7 +100,7 @@ export function createCustomersStore(db: Db) {
 }
 
 /** Records an account from its AccountCreated event; false when the id is already known under another owner. */
-export function rememberAccount(tx: Db, account: KnownAccount): boolean {
+export function rememberAccount(tx: Db, account: Omit<KnownAccount, "deletedDate">): boolean {
   const existing = tx.select().from(knownAccounts).where(eq(knownAccounts.id, account.id)).get();
   if (existing) return existing.ownedBy === account.ownedBy;
   tx.insert(knownAccounts).values(account).run();
@@ -95,4 +123,25 @@ export function insertCustomer(tx: Db, values: Omit<Customer, "id">): Customer {
 
 export function insertInvoice(tx: Db, values: Omit<Invoice, "id">): Invoice {
   return tx.insert(invoices).values(values).returning().get();
+}
+
+export function deleteInvoice(tx: Db, id: number): void {
+  tx.delete(invoices).where(eq(invoices.id, id)).run();
+}
+
+/** Removes a customer and its invoices (ids are never handed out again: AUTOINCREMENT). */
+export function deleteCustomer(tx: Db, id: number): void {
+  tx.delete(invoices).where(eq(invoices.customerId, id)).run();
+  tx.delete(customers).where(eq(customers.id, id)).run();
+}
+
+export function renameCustomer(tx: Db, id: number, name: string): Customer {
+  const renamed = tx.update(customers).set({ name }).where(eq(customers.id, id)).returning().get();
+  if (!renamed) throw new Error(`customer ${id} vanished inside its own transaction`);
+  return renamed;
+}
+
+/** Marks an account deleted, from its AccountDeleted event. */
+export function forgetAccount(tx: Db, id: number, deletedDate: string): void {
+  tx.update(knownAccounts).set({ deletedDate }).where(eq(knownAccounts.id, id)).run();
 }

@@ -165,6 +165,16 @@ export function parseJsonBody<S extends z.ZodType>(
   throw new ValidationError(fieldErrors(result.error, body));
 }
 
+/** Validates a query string against a zod schema, or throws 422 naming every offending parameter. */
+export function parseQuery<S extends z.ZodType>(
+  schema: S,
+  query: Record<string, string | undefined>,
+): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data;
+  throw new ValidationError(fieldErrors(result.error, query), "the query has invalid parameters");
+}
+
 /**
  * zod issues as `{ "field.path": [messages] }`; unknown keys are reported under their own names, and a
  * field absent from `input` as "is required".

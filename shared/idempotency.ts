@@ -89,8 +89,9 @@ export function commitOnce(
             lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString()),
           )
           .run();
+        // A 204 has no body to replay, but the column wants one.
         tx.insert(idempotencyKeys)
-          .values({ ...key, ...reply, createdAt: now.toISOString() })
+          .values({ ...key, ...reply, body: reply.body ?? {}, createdAt: now.toISOString() })
           .run();
       }
       return { ...reply, replayed: false };
@@ -103,5 +104,6 @@ export function commitOnce(
 export function replyResponse(reply: StoredReply & { replayed: boolean }): Response {
   const headers: Record<string, string> = {};
   if (reply.replayed) headers["idempotent-replayed"] = "true";
+  if (reply.status === 204) return new Response(null, { status: 204, headers });
   return Response.json(reply.body, { status: reply.status, headers });
 }

@@ -14,7 +14,7 @@ import { domainEvent } from "../../shared/events";
 
 const user1 = { username: "user1" };
 const user2 = { username: "user2" };
-const account = { id: 1, ownedBy: "user1" };
+const account = { id: 1, ownedBy: "user1", deletedDate: null };
 const customer = { id: 3, accountId: 1, name: "John Adams", createdDate: "2026-11-24T10:00:00.000Z" };
 const invoice = (id: number, purchasePriceCents: number) => ({
   id,
@@ -76,7 +76,7 @@ describe("checkOwnCustomer", () => {
   });
 
   test.each([
-    ["belongs to another user", { id: 1, ownedBy: "user2" }],
+    ["belongs to another user", { id: 1, ownedBy: "user2", deletedDate: null }],
     ["is not known", undefined],
   ])("when the customer's account %s throws 403", (_situation, owner) => {
     const error = thrownBy(() => checkOwnCustomer(customer, owner, user1, unknownCustomer("3")));

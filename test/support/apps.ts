@@ -28,6 +28,7 @@ import { createMetrics } from "../../shared/metrics";
 import { outbox } from "../../shared/outbox";
 import type { Projection } from "../../shared/projection";
 import { startStreamPlumbing } from "../../shared/service";
+import type { DomainEvent } from "../../shared/events";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import type { Reply } from "./api";
 import { eventually, startRedis, tempDir } from "./resources";
@@ -236,9 +237,22 @@ export async function startCustomersApp() {
         createdDate: at.toISOString(),
         totalRevenueCents: 0,
       });
-      const fields = encodeEnvelope(envelopeOf(event, uuidv7(), at));
+      await this.publish(event);
+    },
+    /** XADDs an event in the wire format and waits until the consumer has read past it. */
+    async publish(event: DomainEvent): Promise<void> {
+      const fields = encodeEnvelope(envelopeOf(event, uuidv7(), new Date()));
       const entryId = await shared.redis.client.xadd(shared.streamKey, "*", ...fields);
       await eventually(`customers to apply ${entryId}`, () => consumer.status().position === entryId);
+    },
+    /** The stream's entries, as field maps, oldest first. */
+    async entries(): Promise<Record<string, string>[]> {
+      const all = await shared.redis.client.xrange(shared.streamKey, "-", "+");
+      return all.map(([, fields]) => {
+        const map: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
+        return map;
+      });
     },
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `known_accounts` ADD `deleted_date` text;
