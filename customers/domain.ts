@@ -16,6 +16,7 @@ type Invoice = {
   customerId: number;
   purchaseDate: string;
   purchasePriceCents: number;
+  currency: string;
   createdDate: string;
 };
 
@@ -132,6 +133,8 @@ export function invoiceCreated(invoice: Invoice): InvoiceCreated {
       purchase_price_cents: invoice.purchasePriceCents,
       purchase_date: invoice.purchaseDate,
       created_date: invoice.createdDate,
+      // The column only ever holds a currency the schema accepted; appendToOutbox parses it again.
+      currency: invoice.currency as InvoiceCreated["payload"]["currency"],
     },
   };
 }
@@ -151,6 +154,7 @@ export function invoiceView(invoice: Invoice): InvoiceView {
     customer_id: String(invoice.customerId),
     purchase_date: invoice.purchaseDate,
     purchase_price_cents: invoice.purchasePriceCents,
+    currency: invoice.currency,
     created_date: invoice.createdDate,
   };
 }

@@ -96,6 +96,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
           customerId: customer.id,
           purchaseDate: input.purchase_date,
           purchasePriceCents: input.purchase_price_cents,
+          currency: input.currency,
           createdDate: createdAt.toISOString(),
         });
         appendToOutbox(tx, envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { calendarDate, cents, decimalId } from "../shared/events";
+import { calendarDate, cents, currency, decimalId } from "../shared/events";
 
 const customerName = z
   .string({ error: "must be a string" })
@@ -16,6 +16,7 @@ export const createInvoiceBody = z.strictObject({
   customer_id: decimalId,
   purchase_date: calendarDate,
   purchase_price_cents: cents,
+  currency: currency.default("USD"),
 });
 
 export const renameCustomerBody = z.strictObject({ name: customerName });
@@ -49,6 +50,7 @@ export type InvoiceView = {
   customer_id: string;
   purchase_date: string;
   purchase_price_cents: number;
+  currency: string;
   created_date: string;
 };
 

@@ -35,6 +35,7 @@ export const invoices = sqliteTable(
       .references(() => customers.id),
     purchaseDate: text("purchase_date").notNull(),
     purchasePriceCents: integer("purchase_price_cents").notNull(),
+    currency: text("currency").notNull().default("USD"),
     createdDate: text("created_date").notNull(),
   },
   (table) => [index("invoices_customer_id").on(table.customerId)],

@@ -53,12 +53,17 @@ export const customerCreatedPayload = z.object({
   created_date: timestamp,
 });
 
+/** ISO 4217 currency code; the system books USD only for now (totals add up one currency). */
+export const currency = z.literal("USD", { error: 'must be "USD", the one currency booked so far' });
+
+/** Version 2: version 1 plus `currency` (v1 entries are read as USD, see UPCASTERS). */
 export const invoiceCreatedPayload = z.object({
   id: decimalId,
   customer_id: decimalId,
   purchase_price_cents: cents,
   purchase_date: calendarDate,
   created_date: timestamp,
+  currency,
 });
 
 export const accountDeletedPayload = z.object({
@@ -112,5 +117,25 @@ export type InvoiceDeleted = EventOf<"InvoiceDeleted">;
 
 export const EVENT_TYPES: readonly EventType[] = domainEvent.options.map((option) => option.shape.type.value);
 
-/** The newest schema version this code writes and reads, per event type. */
-export const CURRENT_VERSION = 1;
+/** The schema version this code writes, per event type; older versions are upcast when read. */
+export const CURRENT_VERSIONS: Record<EventType, number> = {
+  AccountCreated: 1,
+  AccountDeleted: 1,
+  CustomerCreated: 1,
+  CustomerUpdated: 1,
+  CustomerDeleted: 1,
+  InvoiceCreated: 2,
+  InvoiceDeleted: 1,
+};
+
+type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * For each type, the step from version N to N+1 of its payload, applied in turn to an older entry before
+ * it is parsed, so entries already on the stream keep being read correctly after a change of shape.
+ */
+export const UPCASTERS: Partial<Record<EventType, Record<number, Upcaster>>> = {
+  InvoiceCreated: {
+    1: (payload) => ({ currency: "USD", ...payload }),
+  },
+};

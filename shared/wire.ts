@@ -1,4 +1,11 @@
-import { CURRENT_VERSION, type DomainEvent, domainEvent, EVENT_TYPES, type EventType } from "./events";
+import {
+  CURRENT_VERSIONS,
+  type DomainEvent,
+  domainEvent,
+  EVENT_TYPES,
+  type EventType,
+  UPCASTERS,
+} from "./events";
 
 /**
  * The stream entry format. `EventTypeName` and `Payload` are the legacy system's fields (its consumers
@@ -72,7 +79,8 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   const rawVersion = fields[FIELD.version] ?? "1";
   if (!/^[1-9][0-9]{0,5}$/.test(rawVersion)) return reject(`invalid ${FIELD.version} "${rawVersion}"`);
   const version = Number(rawVersion);
-  if (version > CURRENT_VERSION) return reject(`unsupported version ${version} of ${type}`);
+  const current = CURRENT_VERSIONS[type as EventType];
+  if (version > current) return reject(`unsupported version ${version} of ${type}`);
 
   let payload: unknown;
   try {
@@ -80,7 +88,10 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   } catch {
     return reject(`${FIELD.payload} is not valid JSON`);
   }
-  const parsed = domainEvent.safeParse({ type: type as EventType, payload });
+  const parsed = domainEvent.safeParse({
+    type: type as EventType,
+    payload: upcast(type as EventType, version, payload),
+  });
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${issue.path.slice(1).join(".") || "payload"}: ${issue.message}`,
@@ -120,5 +131,16 @@ export function compareStreamIds(a: string, b: string): number {
 
 /** Wraps a domain event with a fresh identity and the time it happened. */
 export function envelopeOf(event: DomainEvent, eventId: string, occurredAt: Date): EventEnvelope {
-  return { eventId, version: CURRENT_VERSION, occurredAt: occurredAt.toISOString(), event };
+  return { eventId, version: CURRENT_VERSIONS[event.type], occurredAt: occurredAt.toISOString(), event };
+}
+
+/** An older payload brought up to the current version, one step at a time; anything not an object as is. */
+function upcast(type: EventType, version: number, payload: unknown): unknown {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload;
+  let shaped = payload as Record<string, unknown>;
+  for (let from = version; from < CURRENT_VERSIONS[type]; from++) {
+    const step = UPCASTERS[type]?.[from];
+    if (step) shaped = step(shaped);
+  }
+  return shaped;
 }

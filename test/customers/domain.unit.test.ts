@@ -21,6 +21,7 @@ const invoice = (id: number, purchasePriceCents: number) => ({
   customerId: 3,
   purchaseDate: "2019-01-06",
   purchasePriceCents,
+  currency: "USD",
   createdDate: "2026-11-24T10:00:01.000Z",
 });
 
@@ -109,6 +110,7 @@ describe("event builders", () => {
         purchase_price_cents: 2550,
         purchase_date: "2019-01-06",
         created_date: "2026-11-24T10:00:01.000Z",
+        currency: "USD",
       },
     });
   });
@@ -133,6 +135,7 @@ describe("views", () => {
       customer_id: "3",
       purchase_date: "2019-01-06",
       purchase_price_cents: 10000,
+      currency: "USD",
       created_date: "2026-11-24T10:00:01.000Z",
     });
     expect(view.total_revenue_cents).toBe(12550);

@@ -217,3 +217,27 @@ describe("an account deleted (AccountDeleted on the stream)", () => {
     expectProblem(await app.call("GET", "/customers?account_id=9", { authorization: user1 }), 404);
   });
 });
+
+describe("an invoice's currency (InvoiceCreated version 2)", () => {
+  test("defaults to USD, is shown, and goes on the stream as version 2", async () => {
+    const customerId = await newCustomer(user1, "1", "Dee");
+    const json = { customer_id: customerId, purchase_date: "2026-11-24", purchase_price_cents: 9 };
+    const reply = await app.call("POST", "/invoices", { authorization: user1, json });
+    expect(reply.body.currency).toBe("USD");
+    await app.footprint();
+    const entry = await lastEntry();
+    expect(entry.EventVersion).toBe("2");
+    expect(JSON.parse(entry.Payload as string).currency).toBe("USD");
+  });
+
+  test("refuses a currency the system does not book yet, naming the field", async () => {
+    const customerId = await newCustomer(user1, "1", "Eve");
+    const json = {
+      customer_id: customerId,
+      purchase_date: "2026-11-24",
+      purchase_price_cents: 9,
+      currency: "EUR",
+    };
+    await app.expectRejected("POST", "/invoices", { authorization: user1, json }, 422, ["currency"]);
+  });
+});

@@ -89,7 +89,15 @@ describe("decimalId", () => {
 
 describe("domainEvent", () => {
   test("lists every event type once", () => {
-    expect([...EVENT_TYPES].sort()).toEqual(["AccountCreated", "CustomerCreated", "InvoiceCreated"]);
+    expect([...EVENT_TYPES].sort()).toEqual([
+      "AccountCreated",
+      "AccountDeleted",
+      "CustomerCreated",
+      "CustomerDeleted",
+      "CustomerUpdated",
+      "InvoiceCreated",
+      "InvoiceDeleted",
+    ]);
   });
 
   test("rejects a payload that belongs to another type", () => {

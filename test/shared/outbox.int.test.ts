@@ -64,6 +64,7 @@ function invoiceEnvelope(): EventEnvelope {
       purchase_price_cents: 100 * Number(id),
       purchase_date: "2019-01-06",
       created_date: "2026-11-24T10:00:00.000Z",
+      currency: "USD",
     },
   };
   return envelopeOf(event, crypto.randomUUID(), new Date("2026-11-24T10:00:00.000Z"));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { DomainEvent } from "../../shared/events";
+import { CURRENT_VERSIONS, type DomainEvent } from "../../shared/events";
 import {
   compareStreamIds,
   decodeEntry,
@@ -19,6 +19,7 @@ const invoice = {
   purchase_price_cents: 2550,
   purchase_date: "2019-01-07",
   created_date,
+  currency: "USD" as const,
 };
 
 const events: DomainEvent[] = [
@@ -58,7 +59,7 @@ describe("encodeEnvelope then decodeEntry", () => {
         ok: true,
         streamId: "5-1",
         eventId: envelope.eventId,
-        version: 1,
+        version: CURRENT_VERSIONS[event.type],
         occurredAt: created_date,
       });
       expect(decoded.ok ? decoded.event : decoded.reason).toEqual(event);
@@ -77,7 +78,7 @@ describe("encodeEnvelope then decodeEntry", () => {
       "EventId",
       "event-1",
       "EventVersion",
-      "1",
+      "2",
       "OccurredAt",
       created_date,
     ]);
@@ -91,12 +92,39 @@ describe("entries written by the legacy customers service", () => {
       const decoded = decodeEntry(entryOf(fields));
 
       expect(decoded).toMatchObject({ ok: true, eventId: null, version: 1, occurredAt: null });
+      // Legacy invoices are version 1: read as the current version, with the currency they were in (USD).
+      const upcast = fields.EventTypeName === "InvoiceCreated" ? { currency: "USD" } : {};
       expect(eventOf(entryOf(fields))).toEqual({
         type: fields.EventTypeName,
-        payload: JSON.parse(fields.Payload as string),
+        payload: { ...JSON.parse(fields.Payload as string), ...upcast },
       });
     },
   );
+});
+
+describe("schema versions", () => {
+  test("a version 1 InvoiceCreated (no currency) is read as version 2 in USD", () => {
+    const { currency: _currency, ...v1 } = invoice;
+    const decoded = decodeEntry(entryOf(invoiceFields(v1, { EventVersion: "1" })));
+    expect(decoded).toMatchObject({ ok: true, version: 1, event: { payload: { ...v1, currency: "USD" } } });
+  });
+
+  test("a version 2 InvoiceCreated without its currency is refused, not defaulted", () => {
+    const { currency: _currency, ...v1 } = invoice;
+    const decoded = decodeEntry(entryOf(invoiceFields(v1, { EventVersion: "2" })));
+    expect(decoded).toMatchObject({ ok: false, reason: expect.stringContaining("currency") });
+  });
+
+  test("we write InvoiceCreated as version 2 with its currency", () => {
+    const fields = encodeEnvelope(
+      envelopeOf({ type: "InvoiceCreated", payload: invoice }, "e", new Date(created_date)),
+    );
+    expect(fields.slice(fields.indexOf("EventVersion"), fields.indexOf("EventVersion") + 2)).toEqual([
+      "EventVersion",
+      "2",
+    ]);
+    expect(JSON.parse(fields[3] as string).currency).toBe("USD");
+  });
 });
 
 describe("decodeEntry rejects with a reason", () => {
@@ -120,8 +148,8 @@ describe("decodeEntry rejects with a reason", () => {
     ],
     [
       "a future version",
-      invoiceFields(invoice, { EventVersion: "2" }),
-      "unsupported version 2 of InvoiceCreated",
+      invoiceFields(invoice, { EventVersion: "3" }),
+      "unsupported version 3 of InvoiceCreated",
     ],
     [
       "a version that is not a number",

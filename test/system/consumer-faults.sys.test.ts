@@ -101,6 +101,7 @@ describe("SIGTERM while the consumer works through a backlog", () => {
             purchase_price_cents: 1 + (i % 97),
             purchase_date: "2026-11-24",
             created_date: "2026-11-24T00:00:00.000Z",
+            currency: "USD" as const,
           },
         };
         pipeline.xadd(system.streamKey, "*", ...encodeEnvelope(envelopeOf(event, uuidv7(), new Date())));

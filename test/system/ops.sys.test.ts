@@ -78,6 +78,7 @@ const invoiceCreated = (id: string, customerId: string, cents: number): DomainEv
     purchase_price_cents: cents,
     purchase_date: "2026-11-24",
     created_date: new Date().toISOString(),
+    currency: "USD",
   },
 });
 

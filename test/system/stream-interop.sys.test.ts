@@ -201,7 +201,15 @@ describe("entries we write", () => {
     const keysByType: Record<string, string[]> = {
       AccountCreated: ["created_date", "description", "id", "name", "owned_by"],
       CustomerCreated: ["account_id", "created_date", "id", "name"],
-      InvoiceCreated: ["created_date", "customer_id", "id", "purchase_date", "purchase_price_cents"],
+      // Version 2 adds currency; the legacy consumer ignores keys it does not know.
+      InvoiceCreated: [
+        "created_date",
+        "currency",
+        "customer_id",
+        "id",
+        "purchase_date",
+        "purchase_price_cents",
+      ],
     };
     expect(new Set(ours.map((fields) => fields.EventTypeName))).toEqual(new Set(Object.keys(keysByType)));
     for (const fields of ours) {
