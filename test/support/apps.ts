@@ -22,13 +22,13 @@ import { createCustomersStore, customers, invoices, knownAccounts } from "../../
 import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/auth";
 import { loadConfig } from "../../shared/config";
 import { type Db, openDatabase, type SqliteDatabase } from "../../shared/db";
+import type { DomainEvent } from "../../shared/events";
 import { idempotencyKeys } from "../../shared/idempotency";
 import { createLogger } from "../../shared/log";
 import { createMetrics } from "../../shared/metrics";
 import { outbox } from "../../shared/outbox";
 import type { Projection } from "../../shared/projection";
 import { startStreamPlumbing } from "../../shared/service";
-import type { DomainEvent } from "../../shared/events";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import type { Reply } from "./api";
 import { eventually, startRedis, tempDir } from "./resources";
