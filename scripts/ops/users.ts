@@ -1,11 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import { hashPassword } from "../../accounts/auth";
 import { accountCreated } from "../../accounts/domain";
 import { createAccountBody } from "../../accounts/schemas";
-import { createAccountsStore, users } from "../../accounts/store";
+import { createAccountsStore } from "../../accounts/store";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
 import { envelopeOf } from "../../shared/wire";
 import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
