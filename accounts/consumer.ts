@@ -7,11 +7,14 @@ import {
   type Projection,
   RejectedEvent,
 } from "../shared/projection";
-import { readModel } from "./store";
+import { type Customer, readModel } from "./store";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
-/** Revenue per customer and per account, kept from CustomerCreated and InvoiceCreated events. */
+/**
+ * Revenue per customer and per account, kept from the customers service's events. AccountDeleted is
+ * not handled: accounts are owned here and the route that deletes one writes it (accounts/routes.ts).
+ */
 export function createRevenueProjection(deps: {
   db: Db;
   now: () => Date;
@@ -21,11 +24,12 @@ export function createRevenueProjection(deps: {
   return createProjection({
     ...deps,
     name: ACCOUNTS_PROJECTION,
-    handles: ["CustomerCreated", "InvoiceCreated"],
+    handles: ["CustomerCreated", "CustomerUpdated", "CustomerDeleted", "InvoiceCreated", "InvoiceDeleted"],
     handle: applyRevenueEvent,
   });
 }
 
+// Every rule here has its twin in accounts/fold.ts; change both together.
 function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
   const { event } = entry;
   switch (event.type) {
@@ -38,6 +42,18 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
       readModel.addCustomer(tx, { id: Number(id), accountId: Number(account_id), name });
       return { resolves: customerKey(id) };
     }
+    case "CustomerUpdated": {
+      const { id, account_id, name } = event.payload;
+      const customer = liveCustomer(tx, id, account_id, "an update");
+      readModel.renameCustomer(tx, customer.id, name);
+      return undefined;
+    }
+    case "CustomerDeleted": {
+      const { id, account_id, deleted_date } = event.payload;
+      const customer = liveCustomer(tx, id, account_id, "a deletion");
+      readModel.deleteCustomer(tx, customer, deleted_date);
+      return undefined;
+    }
     case "InvoiceCreated": {
       const { id, customer_id, purchase_price_cents, purchase_date } = event.payload;
       const customer = readModel.findCustomer(tx, Number(customer_id));
@@ -48,8 +64,9 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
           `invoice ${id} names customer ${customer_id}, not seen yet`,
         );
       }
-      if (readModel.invoiceExists(tx, Number(id)))
-        throw new RejectedEvent(`invoice ${id} was already counted`);
+      if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${customer_id} was deleted`);
+      // A deleted invoice keeps its row, so its id is still refused.
+      if (readModel.findInvoice(tx, Number(id))) throw new RejectedEvent(`invoice ${id} was already counted`);
       readModel.addInvoice(
         tx,
         {
@@ -60,6 +77,22 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
         },
         customer.accountId,
       );
+      return { resolves: invoiceKey(id) };
+    }
+    case "InvoiceDeleted": {
+      const { id, customer_id, deleted_date } = event.payload;
+      const invoice = readModel.findInvoice(tx, Number(id));
+      if (!invoice) throw new DeferredEvent(invoiceKey(id), `deletion of invoice ${id}, not seen yet`);
+      if (invoice.deletedDate !== null) throw new RejectedEvent(`invoice ${id} was already deleted`);
+      if (invoice.customerId !== Number(customer_id)) {
+        throw new RejectedEvent(
+          `invoice ${id} belongs to customer ${invoice.customerId}, not ${customer_id}`,
+        );
+      }
+      const customer = readModel.findCustomer(tx, invoice.customerId);
+      if (!customer) throw new RejectedEvent(`invoice ${id} has no customer row`);
+      // The amount counted is the one recorded, whatever the deletion's payload says.
+      readModel.deleteInvoice(tx, invoice, customer.accountId, deleted_date);
       return undefined;
     }
     default:
@@ -67,4 +100,16 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
   }
 }
 
+/** The customer an update or deletion names: parked until it exists, refused once deleted or moved. */
+function liveCustomer(tx: Db, id: string, accountId: string, what: string): Customer {
+  const customer = readModel.findCustomer(tx, Number(id));
+  if (!customer) throw new DeferredEvent(customerKey(id), `${what} of customer ${id}, not seen yet`);
+  if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${id} was deleted`);
+  if (customer.accountId !== Number(accountId)) {
+    throw new RejectedEvent(`customer ${id} belongs to account ${customer.accountId}, not ${accountId}`);
+  }
+  return customer;
+}
+
 const customerKey = (customerId: string) => `customer:${customerId}`;
+const invoiceKey = (invoiceId: string) => `invoice:${invoiceId}`;

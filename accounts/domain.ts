@@ -1,7 +1,7 @@
 import type { Caller } from "../shared/auth";
-import { AuthError, NotFoundError } from "../shared/errors";
-import type { AccountCreated } from "../shared/events";
-import type { AccountView } from "./schemas";
+import { AuthError, ConflictError, NotFoundError } from "../shared/errors";
+import type { AccountCreated, AccountDeleted } from "../shared/events";
+import type { AccountView, CustomerItem, CustomersPage } from "./schemas";
 
 type Account = {
   id: number;
@@ -22,14 +22,43 @@ export function accountView(account: Account, customers: Customer[]): AccountVie
       owned_by: account.ownedBy,
       created_date: account.createdDate,
     },
-    customers: customers
-      .filter((customer) => customer.accountId === account.id)
-      .map((customer) => ({
-        customer_id: String(customer.id),
-        name: customer.name,
-        total_revenue_cents: customer.totalRevenueCents,
-      })),
+    customers: customers.filter((customer) => customer.accountId === account.id).map(customerItem),
     total_revenue_cents: account.totalRevenueCents,
+  };
+}
+
+function customerItem(customer: Customer): CustomerItem {
+  return {
+    customer_id: String(customer.id),
+    name: customer.name,
+    total_revenue_cents: customer.totalRevenueCents,
+  };
+}
+
+/** A page of `limit` customers, given up to `limit + 1` rows: a row beyond the page means there is more. */
+export function customersPage(rows: Customer[], limit: number): CustomersPage {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(customerItem),
+    next_after: rows.length > limit && last ? String(last.id) : null,
+  };
+}
+
+/**
+ * An account may be deleted only while the read model shows it no customer (not deleted): deleting
+ * its customers first is the customers service's job, and cascading from here would delete its data.
+ */
+export function checkAccountDeletable(account: Account, hasCustomers: boolean): void {
+  if (hasCustomers) {
+    throw new ConflictError(`account ${account.id} still has customers; delete them first`);
+  }
+}
+
+export function accountDeleted(account: Account, deletedDate: string): AccountDeleted {
+  return {
+    type: "AccountDeleted",
+    payload: { id: String(account.id), owned_by: account.ownedBy, deleted_date: deletedDate },
   };
 }
 

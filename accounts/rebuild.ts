@@ -9,8 +9,10 @@ import { ACCOUNTS_PROJECTION, createRevenueProjection } from "./consumer";
 
 /** The read model's tables and the columns that must match (times of recording aside). */
 const COMPARED: Record<string, string> = {
-  customers: "SELECT id, account_id, name, total_revenue_cents FROM customers ORDER BY id",
-  invoices: "SELECT id, customer_id, purchase_price_cents, purchase_date FROM invoices ORDER BY id",
+  customers: "SELECT id, account_id, name, total_revenue_cents, deleted_date FROM customers ORDER BY id",
+  invoices:
+    "SELECT id, customer_id, purchase_price_cents, purchase_date, deleted_date FROM invoices ORDER BY id",
+  // Only the derived total: the rest of an account row (its deleted_date too) is owned, copied from live.
   account_totals: "SELECT id, total_revenue_cents FROM accounts ORDER BY id",
   processed_events: "SELECT event_id, stream_id FROM processed_events ORDER BY event_id",
   dead_letters: `SELECT stream_id, reason FROM dead_letters WHERE consumer = '${ACCOUNTS_PROJECTION}' ORDER BY stream_id`,
@@ -165,12 +167,16 @@ async function fetchAll(
   return all;
 }
 
-// Users and accounts are the source of truth here: the rebuild needs every account an event may name.
+// Users and accounts are the source of truth here: the rebuild needs every account an event may name,
+// deleted ones included (the projection ignores account deletions). Called on each attempt, so an
+// account deleted meanwhile has its deleted_date brought over too.
 function copyOwnedRows(live: Database, rebuildPath: string): void {
   withAttached(live, rebuildPath, () => {
     live.exec(`INSERT OR IGNORE INTO rebuilt.users SELECT * FROM main.users;
-      INSERT OR IGNORE INTO rebuilt.accounts (id, name, description, owned_by, created_date, total_revenue_cents)
-        SELECT id, name, description, owned_by, created_date, 0 FROM main.accounts;`);
+      INSERT INTO rebuilt.accounts
+          (id, name, description, owned_by, created_date, total_revenue_cents, deleted_date)
+        SELECT id, name, description, owned_by, created_date, 0, deleted_date FROM main.accounts WHERE true
+        ON CONFLICT (id) DO UPDATE SET deleted_date = excluded.deleted_date;`);
   });
 }
 
@@ -189,8 +195,10 @@ function swapIn(live: Database, moveTo: { position: string; gapThrough: string }
   }
   live.exec(`DELETE FROM main.invoices;
     DELETE FROM main.customers;
-    INSERT INTO main.customers SELECT * FROM rebuilt.customers;
-    INSERT INTO main.invoices SELECT * FROM rebuilt.invoices;
+    INSERT INTO main.customers (id, account_id, name, total_revenue_cents, deleted_date)
+      SELECT id, account_id, name, total_revenue_cents, deleted_date FROM rebuilt.customers;
+    INSERT INTO main.invoices (id, customer_id, purchase_price_cents, purchase_date, deleted_date)
+      SELECT id, customer_id, purchase_price_cents, purchase_date, deleted_date FROM rebuilt.invoices;
     UPDATE main.accounts SET total_revenue_cents =
       coalesce((SELECT r.total_revenue_cents FROM rebuilt.accounts r WHERE r.id = main.accounts.id), 0);
     DELETE FROM main.processed_events;

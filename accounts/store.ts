@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
 import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
@@ -23,6 +23,8 @@ export const accounts = sqliteTable(
       .references(() => users.username),
     createdDate: text("created_date").notNull(),
     totalRevenueCents: integer("total_revenue_cents").notNull().default(0),
+    /** Owned, like the rest of the row (DELETE /accounts/:id): a rebuild copies it, never derives it. */
+    deletedDate: text("deleted_date"),
   },
   (table) => [index("accounts_owned_by").on(table.ownedBy)],
 );
@@ -36,6 +38,8 @@ export const customers = sqliteTable(
       .references(() => accounts.id),
     name: text("name").notNull(),
     totalRevenueCents: integer("total_revenue_cents").notNull().default(0),
+    /** A tombstone (from CustomerDeleted): the row stays so the id is never counted again. */
+    deletedDate: text("deleted_date"),
   },
   (table) => [index("customers_account_id").on(table.accountId)],
 );
@@ -47,12 +51,15 @@ export const invoices = sqliteTable("invoices", {
     .references(() => customers.id),
   purchasePriceCents: integer("purchase_price_cents").notNull(),
   purchaseDate: text("purchase_date").notNull(),
+  /** A tombstone (InvoiceDeleted, or its customer's CustomerDeleted): the id stays counted once. */
+  deletedDate: text("deleted_date"),
 });
 
 export type User = typeof users.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type Customer = typeof customers.$inferSelect;
-export type NewAccount = Omit<Account, "id" | "totalRevenueCents">;
+export type Invoice = typeof invoices.$inferSelect;
+export type NewAccount = Omit<Account, "id" | "totalRevenueCents" | "deletedDate">;
 
 export type AccountsStore = ReturnType<typeof createAccountsStore>;
 
@@ -81,21 +88,45 @@ export function createAccountsStore(db: Db) {
       return db.select({ username: users.username }).from(users).limit(1).get() !== undefined;
     },
 
+    /** A live account; a deleted one is gone as far as the API is concerned. */
     findAccount(id: number): Account | undefined {
-      return db.select().from(accounts).where(eq(accounts.id, id)).get();
+      return findLiveAccount(db, id);
     },
 
     accountsOwnedBy(username: string): Account[] {
-      return db.select().from(accounts).where(eq(accounts.ownedBy, username)).orderBy(asc(accounts.id)).all();
+      return db
+        .select()
+        .from(accounts)
+        .where(and(eq(accounts.ownedBy, username), isNull(accounts.deletedDate)))
+        .orderBy(asc(accounts.id))
+        .all();
     },
 
+    /** The customers (not deleted) of these accounts, by id. */
     customersOf(accountIds: number[]): Customer[] {
       if (accountIds.length === 0) return [];
       return db
         .select()
         .from(customers)
-        .where(inArray(customers.accountId, accountIds))
+        .where(and(inArray(customers.accountId, accountIds), isNull(customers.deletedDate)))
         .orderBy(asc(customers.id))
+        .all();
+    },
+
+    /** Up to `limit` customers (not deleted) of an account with ids above `after`, by id. */
+    customersPage(accountId: number, limit: number, after: number | undefined): Customer[] {
+      return db
+        .select()
+        .from(customers)
+        .where(
+          and(
+            eq(customers.accountId, accountId),
+            isNull(customers.deletedDate),
+            after === undefined ? undefined : gt(customers.id, after),
+          ),
+        )
+        .orderBy(asc(customers.id))
+        .limit(limit)
         .all();
     },
 
@@ -126,6 +157,29 @@ export function insertAccount(tx: Db, values: NewAccount): Account {
   return tx.insert(accounts).values(values).returning().get();
 }
 
+export function findLiveAccount(tx: Db, id: number): Account | undefined {
+  return tx
+    .select()
+    .from(accounts)
+    .where(and(eq(accounts.id, id), isNull(accounts.deletedDate)))
+    .get();
+}
+
+/** Whether the read model holds customers of the account that are not deleted. */
+export function hasLiveCustomers(tx: Db, accountId: number): boolean {
+  const row = tx
+    .select({ id: customers.id })
+    .from(customers)
+    .where(and(eq(customers.accountId, accountId), isNull(customers.deletedDate)))
+    .limit(1)
+    .get();
+  return row !== undefined;
+}
+
+export function markAccountDeleted(tx: Db, id: number, deletedDate: string): Account {
+  return tx.update(accounts).set({ deletedDate }).where(eq(accounts.id, id)).returning().get() as Account;
+}
+
 /** Read-model writes, called by the consumer inside its batch transaction. */
 export const readModel = {
   accountExists(tx: Db, id: number): boolean {
@@ -136,8 +190,9 @@ export const readModel = {
     return tx.select().from(customers).where(eq(customers.id, id)).get();
   },
 
-  invoiceExists(tx: Db, id: number): boolean {
-    return tx.select({ id: invoices.id }).from(invoices).where(eq(invoices.id, id)).get() !== undefined;
+  /** An invoice, deleted or not. */
+  findInvoice(tx: Db, id: number): Invoice | undefined {
+    return tx.select().from(invoices).where(eq(invoices.id, id)).get();
   },
 
   addCustomer(tx: Db, customer: { id: number; accountId: number; name: string }): void {
@@ -155,6 +210,40 @@ export const readModel = {
     tx.update(accounts)
       .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} + ${amount}` })
       .where(eq(accounts.id, accountId))
+      .run();
+  },
+
+  renameCustomer(tx: Db, id: number, name: string): void {
+    tx.update(customers).set({ name }).where(eq(customers.id, id)).run();
+  },
+
+  /** Marks an invoice deleted and takes its amount off its customer's and its account's totals. */
+  deleteInvoice(tx: Db, invoice: Invoice, accountId: number, deletedDate: string): void {
+    tx.update(invoices).set({ deletedDate }).where(eq(invoices.id, invoice.id)).run();
+    const amount = invoice.purchasePriceCents;
+    tx.update(customers)
+      .set({ totalRevenueCents: sql`${customers.totalRevenueCents} - ${amount}` })
+      .where(eq(customers.id, invoice.customerId))
+      .run();
+    tx.update(accounts)
+      .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} - ${amount}` })
+      .where(eq(accounts.id, accountId))
+      .run();
+  },
+
+  /** Marks a customer and its live invoices deleted; its whole total leaves its account. */
+  deleteCustomer(tx: Db, customer: Customer, deletedDate: string): void {
+    tx.update(invoices)
+      .set({ deletedDate })
+      .where(and(eq(invoices.customerId, customer.id), isNull(invoices.deletedDate)))
+      .run();
+    tx.update(customers)
+      .set({ deletedDate, totalRevenueCents: 0 })
+      .where(eq(customers.id, customer.id))
+      .run();
+    tx.update(accounts)
+      .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} - ${customer.totalRevenueCents}` })
+      .where(eq(accounts.id, customer.accountId))
       .run();
   },
 };

@@ -28,6 +28,27 @@ const invoice = (streamId: string, id: number, customerId: number, cents: number
     eventId,
   );
 
+const customerDeleted = (streamId: string, id: number, accountId: number) =>
+  entry(streamId, "CustomerDeleted", {
+    id: String(id),
+    account_id: String(accountId),
+    deleted_date: created_date,
+  });
+const invoiceDeleted = (streamId: string, id: number, customerId: number, cents: number) =>
+  entry(streamId, "InvoiceDeleted", {
+    id: String(id),
+    customer_id: String(customerId),
+    purchase_price_cents: cents,
+    deleted_date: created_date,
+  });
+const customerUpdated = (streamId: string, id: number, accountId: number, name: string) =>
+  entry(streamId, "CustomerUpdated", {
+    id: String(id),
+    account_id: String(accountId),
+    name,
+    updated_date: created_date,
+  });
+
 describe("foldRevenue", () => {
   test("adds each invoice to its customer's and its account's totals; AccountCreated changes nothing", () => {
     const model = foldRevenue(
@@ -110,5 +131,73 @@ describe("foldRevenue", () => {
     expect(model.deadLetters).toEqual(["2-0", "3-0", "4-0", "5-0", "6-0", "8-0"]);
     expect(model.customers.get(1)?.total).toBe(300);
     expect([...model.customers.keys()]).toEqual([1]);
+  });
+
+  test("an invoice deletion takes the counted amount off; a customer deletion its whole total; both keep tombstones", () => {
+    const model = foldRevenue(
+      [1, 2],
+      [
+        customer("1-0", 1, 1),
+        customer("1-1", 2, 1),
+        invoice("2-0", 10, 1, 500),
+        invoice("2-1", 11, 1, 40),
+        invoice("2-2", 12, 2, 7),
+        invoiceDeleted("3-0", 10, 1, 1),
+        customerUpdated("3-1", 2, 1, "Renamed"),
+        customerDeleted("4-0", 1, 1),
+        invoice("5-0", 13, 1, 9),
+        invoice("5-1", 10, 2, 9),
+        customer("5-2", 1, 1),
+        invoiceDeleted("5-3", 11, 1, 40),
+      ],
+    );
+
+    expect(Object.fromEntries(model.customers)).toEqual({
+      1: { accountId: 1, name: "Customer 1", total: 0 },
+      2: { accountId: 1, name: "Renamed", total: 7 },
+    });
+    expect(Object.fromEntries(model.accountTotals)).toEqual({ 1: 7, 2: 0 });
+    expect(model.deletedCustomers).toEqual(new Set([1]));
+    expect(model.deletedInvoices).toEqual(new Set([10, 11]));
+    expect(model.deadLetters).toEqual(["5-0", "5-1", "5-2", "5-3"]);
+  });
+
+  test("deletions and renames that come before their target are parked, released by it in stream order", () => {
+    const model = foldRevenue(
+      [1],
+      [
+        invoiceDeleted("1-0", 10, 1, 500),
+        invoice("2-0", 10, 1, 500),
+        customerUpdated("2-1", 1, 1, "Early"),
+        invoice("2-2", 11, 1, 30),
+        customer("3-0", 1, 1),
+        customerDeleted("4-0", 2, 1),
+      ],
+    );
+
+    expect(model.parked).toEqual(["4-0"]);
+    expect(model.deadLetters).toEqual([]);
+    expect(model.customers.get(1)).toEqual({ accountId: 1, name: "Early", total: 30 });
+    expect(model.deletedInvoices).toEqual(new Set([10]));
+    expect(model.accountTotals.get(1)).toBe(30);
+  });
+
+  test("AccountDeleted is passed, even malformed; deletions naming the wrong customer or account are dead-lettered", () => {
+    const model = foldRevenue(
+      [1, 2],
+      [
+        customer("1-0", 1, 1),
+        invoice("2-0", 10, 1, 500),
+        entry("3-0", "AccountDeleted", { id: "1", owned_by: "u", deleted_date: created_date }),
+        entry("3-1", "AccountDeleted", { id: "x" }),
+        invoiceDeleted("4-0", 10, 2, 500),
+        customerDeleted("4-1", 1, 2),
+        customerUpdated("4-2", 1, 2, "Moved"),
+      ],
+    );
+
+    expect(model.deadLetters).toEqual(["4-0", "4-1", "4-2"]);
+    expect(model.accountTotals.get(1)).toBe(500);
+    expect(model.customers.get(1)).toEqual({ accountId: 1, name: "Customer 1", total: 500 });
   });
 });

@@ -132,7 +132,13 @@ describe("POST /accounts refused", () => {
   });
 });
 
-describe.each(["POST /accounts", "GET /accounts", "GET /accounts/1"])("%s unauthenticated", (route) => {
+describe.each([
+  "POST /accounts",
+  "GET /accounts",
+  "GET /accounts/1",
+  "DELETE /accounts/1",
+  "GET /accounts/1/customers",
+])("%s unauthenticated", (route) => {
   const [method = "", path = ""] = route.split(" ");
   test.each(AUTH_PROBLEMS)("when %s: 401 with a challenge, nothing stored or published", async (problem) => {
     const authorization = await app.badAuthorization(problem);
@@ -156,6 +162,71 @@ describe("GET /accounts/:id that the caller cannot read", () => {
       await app.expectRejected("GET", `/accounts/${encodeURIComponent(id)}`, { authorization: user1 }, 404);
     },
   );
+});
+
+describe("DELETE /accounts/:id refused", () => {
+  test("when the account belongs to another user: 403, nothing stored or published", async () => {
+    await app.expectRejected("DELETE", "/accounts/2", { authorization: user1 }, 403);
+  });
+
+  test.each(["999999", "abc", "0", "01", "1.5"])("when the id is %p: 404", async (id) => {
+    await app.expectRejected("DELETE", `/accounts/${id}`, { authorization: user1 }, 404);
+  });
+
+  test("when the Idempotency-Key is malformed: 400 naming it", async () => {
+    const send = { authorization: user1, headers: { "idempotency-key": "has space" } };
+    await app.expectRejected("DELETE", "/accounts/1", send, 400, ["Idempotency-Key"]);
+  });
+
+  test("when the token names a user that does not exist: 401", async () => {
+    await app.expectRejected("DELETE", "/accounts/1", { authorization: await app.bearer("ghost") }, 401);
+  });
+});
+
+describe("GET /accounts/:id/customers refused", () => {
+  test.each([
+    ["limit=0", "limit"],
+    ["limit=201", "limit"],
+    ["limit=ten", "limit"],
+    ["after=-4", "after"],
+    ["after=1e3", "after"],
+    ["limit=0&after=x", "after"],
+  ])("when the query is %p: 422 naming %s", async (query, field) => {
+    await app.expectRejected("GET", `/accounts/1/customers?${query}`, { authorization: user1 }, 422, [field]);
+  });
+
+  test("when the account belongs to another user: 403; when it does not exist: 404", async () => {
+    await app.expectRejected("GET", "/accounts/2/customers", { authorization: user1 }, 403);
+    await app.expectRejected("GET", "/accounts/999999/customers", { authorization: user1 }, 404);
+  });
+
+  test("with no customers: an empty page and no cursor", async () => {
+    const reply = await app.call("GET", "/accounts/1/customers", { authorization: user1 });
+    expect(reply).toMatchObject({ status: 200, body: { items: [], next_after: null } });
+  });
+});
+
+describe("DELETE /accounts/:id of an account with no customers", () => {
+  test("answers 204, publishes AccountDeleted and the account is gone from the reads", async () => {
+    const created = await app.call("POST", "/accounts", {
+      authorization: user1,
+      json: { name: "short-lived" },
+    });
+    const id = (created.body.account as { id: number }).id;
+    const before = await app.footprint();
+
+    const reply = await app.call("DELETE", `/accounts/${id}`, { authorization: user1 });
+
+    expect(reply.status).toBe(204);
+    expect(await app.footprint()).toEqual({ ...before, stream: before.stream + 1 });
+    const [last] = await app.redis.client.xrevrange(app.streamKey, "+", "-", "COUNT", 1);
+    expect(last?.[1].slice(0, 2)).toEqual(["EventTypeName", "AccountDeleted"]);
+    await app.expectRejected("GET", `/accounts/${id}`, { authorization: user1 }, 404);
+    const listed = await app.call("GET", "/accounts", { authorization: user1 });
+    expect(
+      (listed.body as unknown as { account: { id: number } }[]).map((view) => view.account.id),
+    ).not.toContain(id);
+  });
 });
 
 describe("GET /.well-known/jwks.json", () => {
