@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { openDatabase } from "../../shared/db";
 import { detectGap, entriesReadAccepting, inspectStream, positionsKeyOf } from "../../shared/gap";
 import { deadLetterStreamOf } from "../../shared/outbox";
-import { acknowledgeGap, checkpoints } from "../../shared/projection";
+import { acknowledgeGap, checkpoints } from "../../shared/projection-store";
 import type { Redis } from "../../shared/redis";
 import { compareStreamIds } from "../../shared/wire";
 import { type Command, DONE, FAILED, isStreamId, parseOptions, positionals, UsageError } from "./cli";

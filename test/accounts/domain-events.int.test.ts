@@ -7,7 +7,8 @@ import { accountCreated } from "../../accounts/domain";
 import { foldRevenue } from "../../accounts/fold";
 import { accounts, createAccountsStore, customers, invoices } from "../../accounts/store";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
-import { deadLetters, type Projection, parkedEntries, processedEvents } from "../../shared/projection";
+import type { Projection } from "../../shared/projection";
+import { deadLetters, parkedEntries, processedEvents } from "../../shared/projection-store";
 import { envelopeOf, type RawEntry } from "../../shared/wire";
 import { tempDir } from "../support/resources";
 

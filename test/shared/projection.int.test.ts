@@ -7,13 +7,8 @@ import { accountCreated } from "../../accounts/domain";
 import { accounts, createAccountsStore, customers, invoices } from "../../accounts/store";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
 import { outbox } from "../../shared/outbox";
-import {
-  deadLetters,
-  type Projection,
-  parkedEntries,
-  processedEvents,
-  START_OF_STREAM,
-} from "../../shared/projection";
+import type { Projection } from "../../shared/projection";
+import { deadLetters, parkedEntries, processedEvents, START_OF_STREAM } from "../../shared/projection-store";
 import { envelopeOf, type RawEntry } from "../../shared/wire";
 import { tempDir } from "../support/resources";
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import { type AccountView, login, request } from "../support/api";
+import { runOps } from "../support/ops";
 import { eventually, freePort, startRedis, type TestRedis, tempDir } from "../support/resources";
 import { caughtUp, health, settled, startService, startSystem, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
@@ -162,9 +162,9 @@ describe("a gap in the stream", () => {
     expect(await accountTotal(system, token)).toBe(500);
     expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(1);
 
-    const ops = runOps(system, "acknowledge-gap", "accounts");
-    expect(await ops.exited).toBe(0);
-    expect(await new Response(ops.stdout).text()).toContain("acknowledged");
+    const ops = await runOps(system.env, ["acknowledge-gap", "accounts"]);
+    expect(ops.code).toBe(0);
+    expect(ops.stdout).toContain("acknowledged");
 
     await eventually(
       "accounts to be ready again",
@@ -187,9 +187,9 @@ describe("retention", () => {
     await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
     const lengthBefore = await redis.client.xlen(system.streamKey);
 
-    const ops = runOps(system, "trim");
-    expect(await ops.exited).toBe(0);
-    expect(await new Response(ops.stdout).text()).toMatch(/^trimmed [1-9][0-9]* entries/);
+    const ops = await runOps(system.env, ["trim"]);
+    expect(ops.code).toBe(0);
+    expect(ops.stdout).toMatch(/^trimmed [1-9][0-9]* entries/);
     const [checkpoint] = readServiceDb<{ position: string }>(
       system.dataDir,
       "accounts",
@@ -205,14 +205,6 @@ describe("retention", () => {
     expect(await accountTotal(system, token)).toBe(30);
   }, 60_000);
 });
-
-function runOps(system: TestSystem, ...args: string[]) {
-  return Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "scripts", "ops.ts"), ...args], {
-    env: { ...process.env, ...system.env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-}
 
 async function metric(serviceUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();

@@ -6,6 +6,7 @@ import type { DomainEvent } from "../../shared/events";
 import { deadLetterStreamOf } from "../../shared/outbox";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import { type AccountView, login, request } from "../support/api";
+import { runOps } from "../support/ops";
 import { eventually, startRedis, type TestRedis, tempDir } from "../support/resources";
 import { caughtUp, health, settled, startSystem, type TestSystem } from "../support/services";
 
@@ -28,29 +29,6 @@ async function withSystem(extraEnv: Record<string, string> = {}) {
   const token = await login(system.accounts.url, "user1", "password1");
   await settled(system, redis.client);
   return { redis, system, token };
-}
-
-type Ops = { code: number; stdout: string; stderr: string };
-
-/** Runs `scripts/ops.ts` as an operator would, with the services' environment; `stdin` is piped in. */
-async function runOps(
-  env: Record<string, string>,
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<Ops> {
-  const { OPS_PASSWORD: _inherited, ...inherited } = process.env;
-  const child = Bun.spawn([process.execPath, join(ROOT, "scripts", "ops.ts"), ...args], {
-    env: { ...inherited, ...env, ...options.env },
-    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
 }
 
 /** XADDs an event in the wire format, as another producer would; `version` 2 is a future version. */

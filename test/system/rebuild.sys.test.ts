@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
+import { runOps } from "../support/ops";
 import { seededRandom, testSeed } from "../support/random";
 import { eventually, startRedis, type TestRedis } from "../support/resources";
 import { health, settled, startSystem, type TestSystem } from "../support/services";
@@ -18,23 +19,8 @@ afterEach(async () => {
   redis = undefined;
 });
 
-async function rebuild(system: TestSystem, ...args: string[]) {
-  const child = Bun.spawn(
-    [
-      process.execPath,
-      join(import.meta.dir, "..", "..", "scripts", "ops.ts"),
-      "rebuild",
-      "accounts",
-      ...args,
-    ],
-    { env: { ...process.env, ...system.env }, stdout: "pipe", stderr: "pipe" },
-  );
-  return {
-    code: await child.exited,
-    stdout: await new Response(child.stdout).text(),
-    stderr: await new Response(child.stderr).text(),
-  };
-}
+const rebuild = (system: TestSystem, ...args: string[]) =>
+  runOps(system.env, ["rebuild", "accounts", ...args]);
 
 describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   test("--verify finds a live read model equal to a replay, and names a difference once one is introduced", async () => {
