@@ -1,53 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { foldRevenue } from "../../accounts/fold";
-import type { RawEntry } from "../../shared/wire";
+import {
+  customerDeletedEntry,
+  customerEntry,
+  customerUpdatedEntry,
+  ENTRY_TIME,
+  entry,
+  invoiceDeletedEntry,
+  invoiceEntry,
+} from "../support/entries";
 
-const created_date = "2026-11-24T10:00:00.000Z";
-const entry = (id: string, type: string, payload: unknown, eventId?: string): RawEntry => {
-  const identity = eventId === undefined ? [] : ["EventId", eventId];
-  return { id, fields: ["EventTypeName", type, "Payload", JSON.stringify(payload), ...identity] };
-};
-const customer = (streamId: string, id: number, accountId: number, eventId?: string) =>
-  entry(
-    streamId,
-    "CustomerCreated",
-    { id: String(id), account_id: String(accountId), name: `Customer ${id}`, created_date },
-    eventId,
-  );
-const invoice = (streamId: string, id: number, customerId: number, cents: number, eventId?: string) =>
-  entry(
-    streamId,
-    "InvoiceCreated",
-    {
-      id: String(id),
-      customer_id: String(customerId),
-      purchase_price_cents: cents,
-      purchase_date: "2019-01-06",
-      created_date,
-    },
-    eventId,
-  );
-
-const customerDeleted = (streamId: string, id: number, accountId: number) =>
-  entry(streamId, "CustomerDeleted", {
-    id: String(id),
-    account_id: String(accountId),
-    deleted_date: created_date,
-  });
-const invoiceDeleted = (streamId: string, id: number, customerId: number, cents: number) =>
-  entry(streamId, "InvoiceDeleted", {
-    id: String(id),
-    customer_id: String(customerId),
-    purchase_price_cents: cents,
-    deleted_date: created_date,
-  });
-const customerUpdated = (streamId: string, id: number, accountId: number, name: string) =>
-  entry(streamId, "CustomerUpdated", {
-    id: String(id),
-    account_id: String(accountId),
-    name,
-    updated_date: created_date,
-  });
+const created_date = ENTRY_TIME;
 
 describe("foldRevenue", () => {
   test("adds each invoice to its customer's and its account's totals; AccountCreated changes nothing", () => {
@@ -55,11 +18,11 @@ describe("foldRevenue", () => {
       [1, 2],
       [
         entry("1-0", "AccountCreated", { id: "3", name: "x", description: "", owned_by: "u", created_date }),
-        customer("2-0", 1, 1),
-        customer("2-1", 2, 2),
-        invoice("3-0", 10, 1, 500),
-        invoice("3-1", 11, 1, 40),
-        invoice("4-0", 12, 2, 7),
+        customerEntry("2-0", 1, 1),
+        customerEntry("2-1", 2, 2),
+        invoiceEntry("3-0", 10, 1, 500),
+        invoiceEntry("3-1", 11, 1, 40),
+        invoiceEntry("4-0", 12, 2, 7),
       ],
     );
 
@@ -73,14 +36,22 @@ describe("foldRevenue", () => {
   });
 
   test("when an invoice comes before its customer, it is parked and counted when the customer arrives", () => {
-    const before = foldRevenue([1], [invoice("1000-0", 10, 5, 900, "e-1"), customer("1500-0", 1, 1)], {
-      parkTimeoutMs: 1000,
-    });
+    const before = foldRevenue(
+      [1],
+      [invoiceEntry("1000-0", 10, 5, 900, "e-1"), customerEntry("1500-0", 1, 1)],
+      {
+        parkTimeoutMs: 1000,
+      },
+    );
     expect(before).toMatchObject({ parked: ["1000-0"], deadLetters: [], invoices: new Set() });
 
     const after = foldRevenue(
       [1],
-      [invoice("1000-0", 10, 5, 900, "e-1"), customer("1500-0", 1, 1), customer("2000-0", 5, 1)],
+      [
+        invoiceEntry("1000-0", 10, 5, 900, "e-1"),
+        customerEntry("1500-0", 1, 1),
+        customerEntry("2000-0", 5, 1),
+      ],
       { parkTimeoutMs: 1000 },
     );
     expect(after).toMatchObject({ parked: [], deadLetters: [], invoices: new Set([10]) });
@@ -89,7 +60,7 @@ describe("foldRevenue", () => {
   });
 
   test("a parked invoice is dead-lettered by the first entry more than parkTimeoutMs of stream time later, before that entry applies", () => {
-    const model = foldRevenue([1], [invoice("1000-0", 10, 5, 900), customer("2001-0", 5, 1)], {
+    const model = foldRevenue([1], [invoiceEntry("1000-0", 10, 5, 900), customerEntry("2001-0", 5, 1)], {
       parkTimeoutMs: 1000,
     });
 
@@ -101,11 +72,11 @@ describe("foldRevenue", () => {
     const model = foldRevenue(
       [1],
       [
-        customer("1-0", 1, 1, "c-1"),
-        invoice("2-0", 10, 1, 500, "i-1"),
-        invoice("3-0", 10, 1, 500, "i-1"),
-        customer("4-0", 2, 9, "c-2"),
-        customer("5-0", 2, 9, "c-2"),
+        customerEntry("1-0", 1, 1, "c-1"),
+        invoiceEntry("2-0", 10, 1, 500, "i-1"),
+        invoiceEntry("3-0", 10, 1, 500, "i-1"),
+        customerEntry("4-0", 2, 9, "c-2"),
+        customerEntry("5-0", 2, 9, "c-2"),
       ],
     );
 
@@ -117,14 +88,14 @@ describe("foldRevenue", () => {
     const model = foldRevenue(
       [1],
       [
-        customer("1-0", 1, 1),
+        customerEntry("1-0", 1, 1),
         { id: "2-0", fields: ["EventTypeName", "InvoiceCreated", "Payload", "{not json"] },
         { id: "3-0", fields: ["EventTypeName", "CustomerDeleted", "Payload", "{}"] },
-        invoice("4-0", 10, 1, -5),
-        customer("5-0", 2, 7),
-        customer("6-0", 1, 1),
-        invoice("7-0", 10, 1, 300),
-        invoice("8-0", 10, 1, 300),
+        invoiceEntry("4-0", 10, 1, -5),
+        customerEntry("5-0", 2, 7),
+        customerEntry("6-0", 1, 1),
+        invoiceEntry("7-0", 10, 1, 300),
+        invoiceEntry("8-0", 10, 1, 300),
       ],
     );
 
@@ -137,18 +108,18 @@ describe("foldRevenue", () => {
     const model = foldRevenue(
       [1, 2],
       [
-        customer("1-0", 1, 1),
-        customer("1-1", 2, 1),
-        invoice("2-0", 10, 1, 500),
-        invoice("2-1", 11, 1, 40),
-        invoice("2-2", 12, 2, 7),
-        invoiceDeleted("3-0", 10, 1, 1),
-        customerUpdated("3-1", 2, 1, "Renamed"),
-        customerDeleted("4-0", 1, 1),
-        invoice("5-0", 13, 1, 9),
-        invoice("5-1", 10, 2, 9),
-        customer("5-2", 1, 1),
-        invoiceDeleted("5-3", 11, 1, 40),
+        customerEntry("1-0", 1, 1),
+        customerEntry("1-1", 2, 1),
+        invoiceEntry("2-0", 10, 1, 500),
+        invoiceEntry("2-1", 11, 1, 40),
+        invoiceEntry("2-2", 12, 2, 7),
+        invoiceDeletedEntry("3-0", 10, 1, 1),
+        customerUpdatedEntry("3-1", 2, 1, "Renamed"),
+        customerDeletedEntry("4-0", 1, 1),
+        invoiceEntry("5-0", 13, 1, 9),
+        invoiceEntry("5-1", 10, 2, 9),
+        customerEntry("5-2", 1, 1),
+        invoiceDeletedEntry("5-3", 11, 1, 40),
       ],
     );
 
@@ -166,12 +137,12 @@ describe("foldRevenue", () => {
     const model = foldRevenue(
       [1],
       [
-        invoiceDeleted("1-0", 10, 1, 500),
-        invoice("2-0", 10, 1, 500),
-        customerUpdated("2-1", 1, 1, "Early"),
-        invoice("2-2", 11, 1, 30),
-        customer("3-0", 1, 1),
-        customerDeleted("4-0", 2, 1),
+        invoiceDeletedEntry("1-0", 10, 1, 500),
+        invoiceEntry("2-0", 10, 1, 500),
+        customerUpdatedEntry("2-1", 1, 1, "Early"),
+        invoiceEntry("2-2", 11, 1, 30),
+        customerEntry("3-0", 1, 1),
+        customerDeletedEntry("4-0", 2, 1),
       ],
     );
 
@@ -186,13 +157,13 @@ describe("foldRevenue", () => {
     const model = foldRevenue(
       [1, 2],
       [
-        customer("1-0", 1, 1),
-        invoice("2-0", 10, 1, 500),
+        customerEntry("1-0", 1, 1),
+        invoiceEntry("2-0", 10, 1, 500),
         entry("3-0", "AccountDeleted", { id: "1", owned_by: "u", deleted_date: created_date }),
         entry("3-1", "AccountDeleted", { id: "x" }),
-        invoiceDeleted("4-0", 10, 2, 500),
-        customerDeleted("4-1", 1, 2),
-        customerUpdated("4-2", 1, 2, "Moved"),
+        invoiceDeletedEntry("4-0", 10, 2, 500),
+        customerDeletedEntry("4-1", 1, 2),
+        customerUpdatedEntry("4-2", 1, 2, "Moved"),
       ],
     );
 

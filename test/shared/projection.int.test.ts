@@ -10,6 +10,7 @@ import { outbox } from "../../shared/outbox";
 import type { Projection } from "../../shared/projection";
 import { deadLetters, parkedEntries, processedEvents, START_OF_STREAM } from "../../shared/projection-store";
 import { envelopeOf, type RawEntry } from "../../shared/wire";
+import { customerEntry, ENTRY_TIME, entry, invoiceEntry } from "../support/entries";
 import { tempDir } from "../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "accounts");
@@ -38,28 +39,7 @@ function freshProjection(parkTimeoutMs?: number): { database: SqliteDatabase; pr
   return { database, projection };
 }
 
-const entry = (id: string, type: string, payload: unknown, eventId?: string): RawEntry => {
-  const identity = eventId === undefined ? [] : ["EventId", eventId];
-  return { id, fields: ["EventTypeName", type, "Payload", JSON.stringify(payload), ...identity] };
-};
-const created_date = "0001-01-01T00:00:00Z";
-const customer = (streamId: string, id: number, accountId: number, eventId?: string) => {
-  const payload = { id: String(id), account_id: String(accountId), name: `Customer ${id}`, created_date };
-  return entry(streamId, "CustomerCreated", payload, eventId);
-};
-const invoice = (streamId: string, id: number, customerId: number, cents: number, eventId?: string) =>
-  entry(
-    streamId,
-    "InvoiceCreated",
-    {
-      id: String(id),
-      customer_id: String(customerId),
-      purchase_price_cents: cents,
-      purchase_date: "2019-01-06",
-      created_date,
-    },
-    eventId,
-  );
+const created_date = ENTRY_TIME;
 const none = {
   applied: 0,
   appliedByType: expect.any(Object),
@@ -99,11 +79,11 @@ describe("a batch of good entries", () => {
 
     const result = projection.applyBatch([
       entry("1-0", "AccountCreated", { id: "3", name: "x", description: "", owned_by: "u", created_date }),
-      customer("2-0", 1, 1, "e-1"),
-      customer("3-0", 2, 2),
-      invoice("4-0", 1, 1, 10000, "e-2"),
-      invoice("4-1", 2, 1, 2550),
-      invoice("10-0", 3, 2, 700),
+      customerEntry("2-0", 1, 1, "e-1"),
+      customerEntry("3-0", 2, 2),
+      invoiceEntry("4-0", 1, 1, 10000, "e-2"),
+      invoiceEntry("4-1", 2, 1, 2550),
+      invoiceEntry("10-0", 3, 2, 700),
     ]);
 
     expect(result).toEqual({ ...none, position: "10-0", applied: 5 });
@@ -131,11 +111,11 @@ describe("entries that cannot be applied", () => {
     const { database, projection } = freshProjection();
 
     const result = projection.applyBatch([
-      customer("1-0", 1, 1),
+      customerEntry("1-0", 1, 1),
       { id: "2-0", fields: ["EventTypeName", "InvoiceCreated", "Payload", "{not json"] },
       { id: "3-0", fields: ["Payload", "{}"] },
-      invoice("4-0", 4, 1, -5),
-      invoice("5-0", 5, 1, 300),
+      invoiceEntry("4-0", 4, 1, -5),
+      invoiceEntry("5-0", 5, 1, 300),
     ]);
 
     expect(result).toEqual({ ...none, position: "5-0", applied: 2, deadLettered: 3 });
@@ -160,20 +140,20 @@ describe("entries that cannot be applied", () => {
   test.each([
     [
       "a customer for an unknown account",
-      customer("2-0", 7, 99),
+      customerEntry("2-0", 7, 99),
       "customer 7 names account 99, which does not exist",
     ],
-    ["a customer id already taken", customer("2-0", 1, 2), "customer 1 already exists"],
+    ["a customer id already taken", customerEntry("2-0", 1, 2), "customer 1 already exists"],
     [
       "a repeated invoice id without EventId (legacy)",
-      invoice("2-0", 1, 1, 500),
+      invoiceEntry("2-0", 1, 1, 500),
       "invoice 1 was already counted",
     ],
   ])("%s is dead-lettered and changes nothing", (_situation, bad, reason) => {
     const { database, projection } = freshProjection();
-    projection.applyBatch([customer("1-0", 1, 1), invoice("1-1", 1, 1, 500)]);
+    projection.applyBatch([customerEntry("1-0", 1, 1), invoiceEntry("1-1", 1, 1, 500)]);
 
-    const result = projection.applyBatch([bad, invoice("3-0", 2, 1, 40)]);
+    const result = projection.applyBatch([bad, invoiceEntry("3-0", 2, 1, 40)]);
 
     expect(result).toEqual({ ...none, position: "3-0", applied: 1, deadLettered: 1 });
     const model = readModel(database);
@@ -203,7 +183,7 @@ describe("an invoice for a customer not seen yet", () => {
   test("is parked, then counted once when the customer arrives in a later batch", () => {
     const { database, projection } = freshProjection();
 
-    expect(projection.applyBatch([invoice("1000-0", 1, 5, 900, "e-1")])).toEqual({
+    expect(projection.applyBatch([invoiceEntry("1000-0", 1, 5, 900, "e-1")])).toEqual({
       ...none,
       position: "1000-0",
       parked: 1,
@@ -211,7 +191,7 @@ describe("an invoice for a customer not seen yet", () => {
     expect(readModel(database)).toMatchObject({ accounts: { 1: 0 }, invoices: 0, deadLetters: [] });
     expect(readModel(database).parked).toMatchObject([{ streamId: "1000-0", awaiting: "customer:5" }]);
 
-    expect(projection.applyBatch([customer("2000-0", 5, 1)])).toEqual({
+    expect(projection.applyBatch([customerEntry("2000-0", 5, 1)])).toEqual({
       ...none,
       position: "2000-0",
       applied: 2,
@@ -222,7 +202,7 @@ describe("an invoice for a customer not seen yet", () => {
   test("is counted when its customer comes later in the same batch", () => {
     const { database, projection } = freshProjection();
 
-    const result = projection.applyBatch([invoice("1-0", 1, 5, 900), customer("2-0", 5, 1)]);
+    const result = projection.applyBatch([invoiceEntry("1-0", 1, 5, 900), customerEntry("2-0", 5, 1)]);
 
     expect(result).toEqual({ ...none, position: "2-0", applied: 2, parked: 1 });
     expect(readModel(database)).toMatchObject({ accounts: { 1: 900 }, parked: [], deadLetters: [] });
@@ -230,10 +210,10 @@ describe("an invoice for a customer not seen yet", () => {
 
   test("is dead-lettered once more than parkTimeoutMs of stream time passed without its customer", () => {
     const { database, projection } = freshProjection(1000);
-    projection.applyBatch([invoice("5000-0", 1, 5, 900)]);
+    projection.applyBatch([invoiceEntry("5000-0", 1, 5, 900)]);
 
-    expect(projection.applyBatch([customer("6000-0", 1, 1)])).toMatchObject({ deadLettered: 0 });
-    expect(projection.applyBatch([customer("6001-0", 2, 1)])).toMatchObject({ deadLettered: 1 });
+    expect(projection.applyBatch([customerEntry("6000-0", 1, 1)])).toMatchObject({ deadLettered: 0 });
+    expect(projection.applyBatch([customerEntry("6001-0", 2, 1)])).toMatchObject({ deadLettered: 1 });
 
     expect(readModel(database)).toMatchObject({ accounts: { 1: 0 }, parked: [] });
     expect(readModel(database).deadLetters.map(({ streamId, reason }) => ({ streamId, reason }))).toEqual([
@@ -250,7 +230,11 @@ describe("an invoice for a customer not seen yet", () => {
     ["two batches", [2, 1]],
   ])("is counted or dead-lettered the same whichever way the stream is split (%s)", (_, sizes) => {
     const { database, projection } = freshProjection(1000);
-    const stream = [invoice("1000-0", 1, 5, 900), customer("2001-0", 1, 1), customer("2002-0", 5, 1)];
+    const stream = [
+      invoiceEntry("1000-0", 1, 5, 900),
+      customerEntry("2001-0", 1, 1),
+      customerEntry("2002-0", 5, 1),
+    ];
     let offset = 0;
     for (const size of sizes as number[]) {
       projection.applyBatch(stream.slice(offset, offset + size));
@@ -267,11 +251,11 @@ describe("an event seen twice", () => {
     const { database, projection } = freshProjection();
 
     const first = projection.applyBatch([
-      customer("1-0", 1, 1, "customer-1"),
-      invoice("2-0", 1, 1, 500, "invoice-1"),
-      invoice("3-0", 1, 1, 500, "invoice-1"),
+      customerEntry("1-0", 1, 1, "customer-1"),
+      invoiceEntry("2-0", 1, 1, 500, "invoice-1"),
+      invoiceEntry("3-0", 1, 1, 500, "invoice-1"),
     ]);
-    const second = projection.applyBatch([invoice("4-0", 1, 1, 500, "invoice-1")]);
+    const second = projection.applyBatch([invoiceEntry("4-0", 1, 1, 500, "invoice-1")]);
 
     expect(first).toEqual({ ...none, position: "3-0", applied: 2, duplicates: 1 });
     expect(second).toEqual({ ...none, position: "4-0", duplicates: 1 });
@@ -282,7 +266,7 @@ describe("an event seen twice", () => {
 describe("a batch whose handler fails for a reason other than a rejection", () => {
   test("writes neither its effects nor its checkpoint, and counts each invoice once when applied again", () => {
     const { database, projection } = freshProjection();
-    projection.applyBatch([customer("1-0", 1, 1), invoice("2-0", 1, 1, 1000, "e-1")]);
+    projection.applyBatch([customerEntry("1-0", 1, 1), invoiceEntry("2-0", 1, 1, 1000, "e-1")]);
     const before = readModel(database);
     // A second connection on the same file, as an operator would have: invoice 3 cannot be inserted.
     const operator = new Database(database.path);
@@ -291,11 +275,11 @@ describe("a batch whose handler fails for a reason other than a rejection", () =
       "CREATE TRIGGER refuse_invoice_3 BEFORE INSERT ON invoices WHEN NEW.id = 3 BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
     );
     const batch = [
-      invoice("3-0", 2, 1, 20, "e-2"),
+      invoiceEntry("3-0", 2, 1, 20, "e-2"),
       { id: "3-1", fields: ["EventTypeName", "InvoiceCreated"] },
-      invoice("3-2", 9, 8, 1, "e-9"),
-      invoice("4-0", 3, 1, 300, "e-3"),
-      invoice("5-0", 4, 1, 4000),
+      invoiceEntry("3-2", 9, 8, 1, "e-9"),
+      invoiceEntry("4-0", 3, 1, 300, "e-3"),
+      invoiceEntry("5-0", 4, 1, 4000),
     ];
 
     expect(() => projection.applyBatch(batch)).toThrow("disk trouble");
