@@ -3,6 +3,7 @@ import { accountCreated, accountView, checkAccountReadable, parseDevUsers } from
 import type { AccountView } from "../../accounts/schemas";
 import { AuthError, NotFoundError } from "../../shared/errors";
 import { domainEvent } from "../../shared/events";
+import { thrownBy } from "../support/errors";
 import { legacyWire } from "../support/fixtures";
 
 const legacyAccounts = () => legacyWire().legacy_http["GET /accounts"].response;
@@ -14,15 +15,6 @@ const account = {
   ownedBy: "user1",
   createdDate: "0001-01-01T00:00:00Z",
   totalRevenueCents: 12550,
-};
-
-const thrownBy = (act: () => unknown): unknown => {
-  try {
-    act();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
 };
 
 describe("accountView", () => {

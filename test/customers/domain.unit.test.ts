@@ -11,6 +11,7 @@ import {
 } from "../../customers/domain";
 import { AuthError, NotFoundError, ValidationError } from "../../shared/errors";
 import { domainEvent } from "../../shared/events";
+import { thrownBy } from "../support/errors";
 
 const user1 = { username: "user1" };
 const user2 = { username: "user2" };
@@ -24,15 +25,6 @@ const invoice = (id: number, purchasePriceCents: number) => ({
   currency: "USD",
   createdDate: "2026-11-24T10:00:01.000Z",
 });
-
-const thrownBy = (act: () => unknown): unknown => {
-  try {
-    act();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-};
 
 describe("checkAccountForNewCustomer", () => {
   test("returns the caller's own account", () => {

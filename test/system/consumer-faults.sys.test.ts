@@ -1,27 +1,21 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { uuidv7 } from "uuidv7";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import { type AccountView, login, request } from "../support/api";
+import { stoppedAfterEachTest } from "../support/lifecycle";
 import { runOps } from "../support/ops";
-import { eventually, freePort, startRedis, type TestRedis, tempDir } from "../support/resources";
-import { caughtUp, health, settled, startService, startSystem, type TestSystem } from "../support/services";
+import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
+import { caughtUp, health, settled, startService, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
 
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
-const cleanups: (() => unknown)[] = [];
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-  await system?.stop();
-  await redis?.stop();
-  system = undefined;
-  redis = undefined;
-});
+const started = stoppedAfterEachTest();
 
 async function withCustomer(extraEnv: Record<string, string> = {}) {
-  redis = await startRedis();
-  system = await startSystem(redis, extraEnv);
+  redis = await started.redis();
+  system = await started.system(redis, extraEnv);
   const token = await login(system.accounts.url, "user1", "password1");
   await settled(system, redis.client);
   const customer = await request("POST", `${system.customers.url}/customers`, {
@@ -72,7 +66,7 @@ describe("the same event delivered again", () => {
       ACCOUNTS_PORT: String(freePort()),
     };
     const replica = await startService("accounts", env);
-    cleanups.push(() => replica.kill("SIGTERM"), fresh.remove);
+    started.defer(() => replica.kill("SIGTERM"), fresh.remove);
     await caughtUp([system.customers, system.accounts, replica], redis.client, system.streamKey);
 
     const replicaToken = await login(replica.url, "user1", "password1");

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { stoppedAfterEachTest } from "../support/lifecycle";
 import { createCustomers, expectExactTotals, faultEvery, planInvoices, postInvoices } from "../support/load";
 import { seededRandom, testSeed } from "../support/random";
-import { startRedis, type TestRedis } from "../support/resources";
-import { health, settled, startSystem, type TestSystem } from "../support/services";
+import type { TestRedis } from "../support/resources";
+import { health, settled, type TestSystem } from "../support/services";
 
 const INVOICES = Number(process.env.FAULT_INVOICES ?? 1500);
 const seed = testSeed(4242);
@@ -10,16 +11,11 @@ const seed = testSeed(4242);
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
 
-afterEach(async () => {
-  await system?.stop();
-  await redis?.stop();
-  system = undefined;
-  redis = undefined;
-});
+const started = stoppedAfterEachTest();
 
 async function startAll() {
-  redis = await startRedis({ appendfsync: "always" });
-  system = await startSystem(redis, { CONSUMER_BATCH_SIZE: "100" });
+  redis = await started.redis({ appendfsync: "always" });
+  system = await started.system(redis, { CONSUMER_BATCH_SIZE: "100" });
   const { owners, customers } = await createCustomers(system, redis.client, 2, 16);
   return { redis, system, owners, customers };
 }

@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { login, request } from "../support/api";
-import { eventually, freePort, startRedis, type TestRedis, tempDir } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { stoppedAfterEachTest } from "../support/lifecycle";
+import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
+import { settled, type TestSystem } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
 
-afterEach(async () => {
-  await system?.stop();
-  await redis?.stop();
-  system = undefined;
-  redis = undefined;
-});
+const started = stoppedAfterEachTest();
 
 type Ready = {
   service: string;
@@ -41,8 +37,8 @@ async function metricValue(url: string, name: string, labels: Record<string, str
 }
 
 async function withSystem() {
-  redis = await startRedis();
-  system = await startSystem(redis);
+  redis = await started.redis();
+  system = await started.system(redis);
   const token = await login(system.accounts.url, "user1", "password1");
   await settled(system, redis.client);
   return { redis, system, token };
@@ -92,9 +88,9 @@ describe("health", () => {
   });
 
   test("a service started while Redis is down waits for it instead of dying, then works", async () => {
-    redis = await startRedis();
+    redis = await started.redis();
     await redis.kill();
-    system = await startSystem(redis);
+    system = await started.system(redis);
     expect((await ready(system.accounts.url)).status).toBe(503);
     expect((await request("GET", `${system.customers.url}/health/live`)).status).toBe(200);
 
@@ -254,7 +250,7 @@ describe("lifecycle", () => {
   });
 
   test("SIGTERM while a service is still starting ends it with exit code 0", async () => {
-    redis = await startRedis();
+    redis = await started.redis();
     const dir = tempDir("streamledger-early-stop-");
     try {
       const child = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {

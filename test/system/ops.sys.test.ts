@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { openDatabase } from "../../shared/db";
@@ -6,26 +6,20 @@ import type { DomainEvent } from "../../shared/events";
 import { deadLetterStreamOf } from "../../shared/outbox";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import { type AccountView, login, request } from "../support/api";
+import { stoppedAfterEachTest } from "../support/lifecycle";
 import { runOps } from "../support/ops";
-import { eventually, startRedis, type TestRedis, tempDir } from "../support/resources";
-import { caughtUp, health, settled, startSystem, type TestSystem } from "../support/services";
+import { eventually, type TestRedis, tempDir } from "../support/resources";
+import { caughtUp, health, settled, type TestSystem } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
-const cleanups: (() => unknown)[] = [];
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-  await system?.stop();
-  await redis?.stop();
-  system = undefined;
-  redis = undefined;
-});
+const started = stoppedAfterEachTest();
 
 async function withSystem(extraEnv: Record<string, string> = {}) {
-  redis = await startRedis();
-  system = await startSystem(redis, extraEnv);
+  redis = await started.redis();
+  system = await started.system(redis, extraEnv);
   const token = await login(system.accounts.url, "user1", "password1");
   await settled(system, redis.client);
   return { redis, system, token };
@@ -251,7 +245,7 @@ describe("outbox", () => {
 
   test("a data dir with only the accounts database: customers is skipped with a note; with none, exit 1", async () => {
     const dir = tempDir("streamledger-ops-");
-    cleanups.push(dir.remove);
+    started.defer(dir.remove);
     const env = { STREAM_KEY: "unused", DATA_DIR: dir.path };
     const nothing = await runOps(env, ["outbox"]);
     expect(nothing.code).toBe(1);
@@ -373,10 +367,10 @@ describe("stream-info", () => {
   }, 60_000);
 
   test("a consumer more than 100000 entries behind is shown as >100000", async () => {
-    const redis = await startRedis();
-    cleanups.push(() => redis.stop());
+    const redis = await started.redis();
+    started.defer(() => redis.stop());
     const dir = tempDir("streamledger-ops-");
-    cleanups.push(dir.remove);
+    started.defer(dir.remove);
     const streamKey = `stream-${crypto.randomUUID()}`;
     for (let chunk = 0; chunk < 101; chunk++) {
       const pipeline = redis.client.pipeline();

@@ -1,31 +1,27 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { stoppedAfterEachTest } from "../support/lifecycle";
 import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
 import { runOps } from "../support/ops";
 import { seededRandom, testSeed } from "../support/random";
-import { eventually, startRedis, type TestRedis } from "../support/resources";
-import { health, settled, startSystem, type TestSystem } from "../support/services";
+import { eventually, type TestRedis } from "../support/resources";
+import { health, settled, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
 
 const seed = testSeed(777);
 let redis: TestRedis | undefined;
 let system: TestSystem | undefined;
 
-afterEach(async () => {
-  await system?.stop();
-  await redis?.stop();
-  system = undefined;
-  redis = undefined;
-});
+const started = stoppedAfterEachTest();
 
 const rebuild = (system: TestSystem, ...args: string[]) =>
   runOps(system.env, ["rebuild", "accounts", ...args]);
 
 describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   test("--verify finds a live read model equal to a replay, and names a difference once one is introduced", async () => {
-    redis = await startRedis();
-    system = await startSystem(redis);
+    redis = await started.redis();
+    system = await started.system(redis);
     const { owners, customers } = await createCustomers(system, redis.client, 1, 4);
     const history = await postInvoices(
       system.customers.url,
@@ -60,8 +56,8 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   }, 120_000);
 
   test("a rebuild swapped in while invoices keep coming loses and doubles nothing", async () => {
-    redis = await startRedis();
-    system = await startSystem(redis);
+    redis = await started.redis();
+    system = await started.system(redis);
     const { owners, customers } = await createCustomers(system, redis.client, 2, 8);
     const random = seededRandom(seed + 1);
     const before = await postInvoices(system.customers.url, planInvoices(customers, 300, random), {
@@ -101,9 +97,9 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   }, 120_000);
 
   test("refused after a trim (history is gone), changing nothing", async () => {
-    const r = await startRedis();
+    const r = await started.redis();
     redis = r;
-    const sys = await startSystem(r);
+    const sys = await started.system(r);
     system = sys;
     const { owners, customers } = await createCustomers(sys, r.client, 1, 2);
     const history = await postInvoices(
@@ -123,9 +119,9 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   }, 60_000);
 
   test("a consumer held by a gap over a stream restored whole from an older backup is rebuilt and moved to its end", async () => {
-    const r = await startRedis();
+    const r = await started.redis();
     redis = r;
-    const sys = await startSystem(r);
+    const sys = await started.system(r);
     system = sys;
     const { customers } = await createCustomers(sys, r.client, 1, 2);
     const plan = (count: number, salt: number, prefix: string) =>
