@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator } from "../shared/auth";
-import { loadConfig } from "../shared/config";
+import { customersPublicUrlOf, dashboardOriginsOf, loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
@@ -11,6 +11,7 @@ import { createApp } from "./app";
 import { loadSigningKey } from "./auth";
 import { createRevenueProjection } from "./consumer";
 import { accountCreated, parseDevUsers } from "./domain";
+import { createChangeHub } from "./live";
 import { seedDevelopmentUsers } from "./seed";
 import { createAccountsStore } from "./store";
 
@@ -37,6 +38,7 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
+  const hub = createChangeHub();
   const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "accounts",
     config,
@@ -50,6 +52,7 @@ await runMain("accounts", async () => {
     logger,
     metrics,
     now,
+    onCommitted: () => hub.notify(),
   });
   const app = createApp({
     db: database.db,
@@ -66,9 +69,20 @@ await runMain("accounts", async () => {
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
     now,
     newEventId: uuidv7,
+    hub,
+    position: () => consumer.status().position,
+    dashboardOrigins: dashboardOriginsOf(config),
+    customersUrl: customersPublicUrlOf(config),
   });
   serveUntilSignalled({
-    app,
+    // Open event streams end first, or the server's drain would wait on them.
+    app: {
+      listen: (options) => app.listen(options),
+      stop: () => {
+        hub.close();
+        return app.stop();
+      },
+    },
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,
     logger,

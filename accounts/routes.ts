@@ -14,6 +14,7 @@ import {
   checkAccountReadable,
   customersPage,
 } from "./domain";
+import type { ChangeHub } from "./live";
 import { createAccountBody, customersPageQuery, loginBody, type TokenResponse } from "./schemas";
 import {
   type AccountsStore,
@@ -28,6 +29,8 @@ export type AccountRoutesDeps = {
   signingKey: SigningKey;
   authenticate: Authenticate;
   relay: Pick<OutboxRelay, "notify">;
+  /** Told after an account is created or deleted, so open event streams show it at once. */
+  hub: Pick<ChangeHub, "notify">;
   tokenTtlSeconds: number;
   now: () => Date;
   newEventId: () => string;
@@ -50,7 +53,7 @@ export function authRoutes({ store, signingKey, tokenTtlSeconds, now }: AccountR
     });
 }
 
-export function accountRoutes({ store, authenticate, relay, now, newEventId }: AccountRoutesDeps) {
+export function accountRoutes({ store, authenticate, relay, hub, now, newEventId }: AccountRoutesDeps) {
   return (
     new Elysia()
       .get("/accounts", async ({ headers }) => {
@@ -103,6 +106,7 @@ export function accountRoutes({ store, authenticate, relay, now, newEventId }: A
           return { status: 204, body: { id: String(account.id) } };
         });
         relay.notify();
+        hub.notify();
         const replayed: Record<string, string> = reply.replayed ? { "idempotent-replayed": "true" } : {};
         return new Response(null, { status: 204, headers: replayed });
       })
@@ -122,6 +126,7 @@ export function accountRoutes({ store, authenticate, relay, now, newEventId }: A
           return { status: 201, body: accountView(account, []) };
         });
         relay.notify();
+        hub.notify();
         return replyResponse(reply);
       })
   );

@@ -27,15 +27,39 @@ export const customersPageQuery = z.object({
 export type LoginBody = z.infer<typeof loginBody>;
 export type CreateAccountBody = z.infer<typeof createAccountBody>;
 
-export type TokenResponse = { token: string; token_type: "Bearer"; expires_in: number };
+export const tokenResponse = z.object({
+  token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().describe("seconds"),
+});
+
+export const customerItemResponse = z.object({
+  customer_id: z.string(),
+  name: z.string(),
+  total_revenue_cents: z.number().int(),
+});
 
 /** The legacy system's account shape (numeric account id, string customer ids), kept for its clients. */
-export type AccountView = {
-  account: { id: number; name: string; description: string; owned_by: string; created_date: string };
-  customers: { customer_id: string; name: string; total_revenue_cents: number }[];
-  total_revenue_cents: number;
-};
+export const accountResponse = z.object({
+  account: z.object({
+    id: z.number().int(),
+    name: z.string(),
+    description: z.string(),
+    owned_by: z.string(),
+    created_date: z.string(),
+  }),
+  customers: z.array(customerItemResponse),
+  total_revenue_cents: z.number().int(),
+});
 
-export type CustomerItem = AccountView["customers"][number];
+export const customersPageResponse = z.object({
+  items: z.array(customerItemResponse),
+  next_after: z.string().nullable(),
+});
 
-export type CustomersPage = { items: CustomerItem[]; next_after: string | null };
+export const jwksResponse = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
+
+export type TokenResponse = z.infer<typeof tokenResponse>;
+export type AccountView = z.infer<typeof accountResponse>;
+export type CustomerItem = z.infer<typeof customerItemResponse>;
+export type CustomersPage = z.infer<typeof customersPageResponse>;

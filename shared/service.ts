@@ -101,8 +101,10 @@ export function startStreamPlumbing(deps: {
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
+  /** Called after each batch has committed (accounts tells its open event streams). */
+  onCommitted?: () => void;
 }) {
-  const { service, config, db, projection, logger, metrics, now } = deps;
+  const { service, config, db, projection, logger, metrics, now, onCommitted } = deps;
   const redisUrl = redisUrlOf(config);
   const connect = (name: string, blocking = false) =>
     connectRedis(redisUrl, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
@@ -121,6 +123,7 @@ export function startStreamPlumbing(deps: {
     onBatch: (result, seconds) => {
       metrics.batchApplied(result, seconds);
       if (result.deadLettered > 0) relay.notify();
+      onCommitted?.();
     },
     logger,
     now,

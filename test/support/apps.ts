@@ -8,6 +8,7 @@ import { createApp as createAccountsApp } from "../../accounts/app";
 import { issueToken, loadSigningKey, type SigningKey } from "../../accounts/auth";
 import { createRevenueProjection } from "../../accounts/consumer";
 import { accountCreated } from "../../accounts/domain";
+import { createChangeHub } from "../../accounts/live";
 import { seedDevelopmentUsers } from "../../accounts/seed";
 import {
   accounts,
@@ -35,6 +36,8 @@ import { eventually, startRedis, tempDir } from "./resources";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const TOKEN_TTL_SECONDS = 600;
+/** The one origin the in-process apps allow (CORS). */
+export const DASHBOARD_ORIGIN = "http://dashboard.test";
 
 /** What a rejected request must leave untouched: table row counts, the outbox, the stream's length. */
 export type Footprint = { rows: Record<string, number>; outbox: number; stream: number };
@@ -79,7 +82,11 @@ type Shared = Awaited<ReturnType<typeof openResources>>;
  * What both apps stand on: a temp dir with the SQLite file and the signing key, its own redis-server and
  * stream key, an outbox relay, and a consumer feeding `projection`, wired as main.ts wires them.
  */
-async function openResources(service: "customers" | "accounts", projection: (db: Db) => Projection) {
+async function openResources(
+  service: "customers" | "accounts",
+  projection: (db: Db) => Projection,
+  onCommitted?: () => void,
+) {
   const dir = tempDir(`streamledger-${service}-app-`);
   const redis = await startRedis();
   const streamKey = `test-stream-${crypto.randomUUID()}`;
@@ -111,6 +118,7 @@ async function openResources(service: "customers" | "accounts", projection: (db:
     logger,
     metrics,
     now: () => new Date(),
+    onCommitted,
   });
   const { relay, consumer, stuckAfterMs } = plumbing;
   const connection = plumbing.redis;
@@ -212,6 +220,7 @@ export async function startCustomersApp() {
   const { consumer, database, signingKey } = shared;
   const app = createCustomersApp({
     ...shared,
+    dashboardOrigins: [DASHBOARD_ORIGIN],
     redis: shared.connection,
     db: database.db,
     store: createCustomersStore(database.db),
@@ -262,7 +271,12 @@ export type AccountsHarness = Awaited<ReturnType<typeof startAccountsApp>>;
 /** The accounts app in process with user1/password1 (account 1) and user2/password2 (account 2) seeded. */
 export async function startAccountsApp() {
   const now = () => new Date();
-  const shared = await openResources("accounts", (db) => createRevenueProjection({ db, now, newId: uuidv7 }));
+  const hub = createChangeHub();
+  const shared = await openResources(
+    "accounts",
+    (db) => createRevenueProjection({ db, now, newId: uuidv7 }),
+    () => hub.notify(),
+  );
   const store = createAccountsStore(shared.database.db);
   const at = now();
   const devUsers = [
@@ -281,10 +295,14 @@ export async function startAccountsApp() {
     tokenTtlSeconds: TOKEN_TTL_SECONDS,
     now,
     newEventId: uuidv7,
+    hub,
+    position: () => shared.consumer.status().position,
+    dashboardOrigins: [DASHBOARD_ORIGIN],
+    customersUrl: "http://customers.test",
   });
   await shared.relay.flush();
   const tables = { users, accounts, customers: accountsCustomers, invoices: accountsInvoices };
-  return harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys });
+  return { ...harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys }), hub, app };
 }
 
 type TokenKeys = { trusted: SigningKey; other: SigningKey };

@@ -1,0 +1,117 @@
+import { Elysia } from "elysia";
+import type { Authenticate } from "../shared/auth";
+import { accountView } from "./domain";
+import type { AccountView } from "./schemas";
+import type { AccountsStore } from "./store";
+
+type Subscriber = { changed(): void; closed(): void };
+
+/** Tells the open event streams that the read model changed; `notify` only after the change is committed. */
+export type ChangeHub = {
+  notify(): void;
+  subscribe(subscriber: Subscriber): () => void;
+  /** Ends every open stream (at shutdown, so the server's drain does not wait on them). */
+  close(): void;
+};
+
+export function createChangeHub(): ChangeHub {
+  const subscribers = new Set<Subscriber>();
+  return {
+    notify() {
+      for (const subscriber of subscribers) subscriber.changed();
+    },
+    subscribe(subscriber) {
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    },
+    close() {
+      for (const subscriber of [...subscribers]) subscriber.closed();
+      subscribers.clear();
+    },
+  };
+}
+
+export type LiveRoutesDeps = {
+  store: AccountsStore;
+  authenticate: Authenticate;
+  hub: ChangeHub;
+  /** The consumer's committed stream position: what the read model reflects. */
+  position: () => string;
+  heartbeatMs?: number;
+};
+
+const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
+
+/**
+ * GET /accounts/events: Server-Sent Events of the caller's accounts. Messages carry state, not deltas:
+ * each connection first gets a `snapshot` (every account of the caller), then a `change` with the
+ * accounts that differ after each committed batch (and `removed` ids). Every message's id is the stream
+ * position it reflects, so a reconnect (with Last-Event-ID) starts from a snapshot as of now and misses
+ * nothing, however long it was away or whatever the server did meanwhile.
+ */
+export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 15_000 }: LiveRoutesDeps) {
+  return new Elysia().get("/accounts/events", async ({ headers, request }) => {
+    const caller = await authenticate(headers.authorization);
+    const lastEventId = headers["last-event-id"];
+    const resumedFrom = lastEventId !== undefined && STREAM_ID.test(lastEventId) ? lastEventId : null;
+    const encoder = new TextEncoder();
+    // Reads are synchronous and a batch commits synchronously, so a position and the views read in the
+    // same tick belong together.
+    const viewsNow = (): { at: string; views: AccountView[] } => {
+      const owned = store.accountsOwnedBy(caller.username);
+      const customers = store.customersOf(owned.map((account) => account.id));
+      return { at: position(), views: owned.map((account) => accountView(account, customers)) };
+    };
+    let finish = () => {};
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const sent = new Map<number, string>();
+        const send = (event: string, id: string, data: unknown) =>
+          controller.enqueue(encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        const first = viewsNow();
+        for (const view of first.views) sent.set(view.account.id, JSON.stringify(view));
+        send("snapshot", first.at, { position: first.at, resumed_from: resumedFrom, accounts: first.views });
+
+        const changed = () => {
+          // A user removed while connected sees nothing more.
+          if (store.findUser(caller.username) === undefined) return finish();
+          const { at, views } = viewsNow();
+          const updated = views.filter((view) => sent.get(view.account.id) !== JSON.stringify(view));
+          const live = new Set(views.map((view) => view.account.id));
+          const removed = [...sent.keys()].filter((id) => !live.has(id));
+          if (updated.length === 0 && removed.length === 0) return;
+          for (const view of updated) sent.set(view.account.id, JSON.stringify(view));
+          for (const id of removed) sent.delete(id);
+          send("change", at, { position: at, accounts: updated, removed });
+        };
+        const unsubscribe = hub.subscribe({ changed, closed: () => finish() });
+        // A comment now and then keeps proxies from closing an idle stream.
+        const heartbeat = setInterval(
+          () => controller.enqueue(encoder.encode(": keep-alive\n\n")),
+          heartbeatMs,
+        );
+        let finished = false;
+        finish = () => {
+          if (finished) return;
+          finished = true;
+          clearInterval(heartbeat);
+          unsubscribe();
+          try {
+            controller.close();
+          } catch {}
+        };
+        request.signal.addEventListener("abort", () => finish());
+      },
+      cancel() {
+        finish();
+      },
+    });
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        "x-accel-buffering": "no",
+      },
+    });
+  });
+}
