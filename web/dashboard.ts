@@ -230,7 +230,7 @@ function apply(message: SseMessage) {
     for (const view of snapshot.accounts) {
       const lines = first ? [] : describeChange(accounts.get(view.account.id), view);
       if (lines.length > 0) changed.add(view.account.id);
-      for (const line of lines) feed(line);
+      if (lines.length > 0) feed(lines.join(" "));
     }
     accounts = next;
     if (first)
@@ -242,7 +242,8 @@ function apply(message: SseMessage) {
     const change = JSON.parse(message.data) as Change;
     const changed = new Set<number>();
     for (const view of change.accounts) {
-      for (const line of describeChange(accounts.get(view.account.id), view)) feed(line);
+      const lines = describeChange(accounts.get(view.account.id), view);
+      if (lines.length > 0) feed(lines.join(" "));
       accounts.set(view.account.id, view);
       changed.add(view.account.id);
     }

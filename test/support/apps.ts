@@ -235,6 +235,7 @@ export async function startCustomersApp() {
       invoices,
       idempotency_keys: idempotencyKeys,
     }),
+    app,
     /** XADDs an AccountCreated entry in the wire format and waits until the consumer has applied it. */
     async publishAccount(id: number, ownedBy: string): Promise<void> {
       const at = new Date();
