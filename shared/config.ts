@@ -53,7 +53,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   );
   const result = configSchema.safeParse(present);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
 }
 
@@ -73,5 +73,5 @@ export function dashboardOriginsOf(config: Config): string[] {
 
 /** Where the dashboard's browser finds customers: CUSTOMERS_PUBLIC_URL, else the local port. */
 export function customersPublicUrlOf(config: Config): string {
-  return new URL(config.CUSTOMERS_PUBLIC_URL ?? `http://127.0.0.1:${config.CUSTOMERS_PORT}`).origin;
+  return (config.CUSTOMERS_PUBLIC_URL ?? `http://127.0.0.1:${config.CUSTOMERS_PORT}`).replace(/\/+$/, "");
 }

@@ -90,7 +90,7 @@ export function dashboardRoutes(customersUrl: string) {
       },
       { route: "/assets/dashboard.js", file: `${WEB_DIR}build/dashboard.js`, contentType: TYPES.js },
     ],
-    pagePolicy([customersUrl]),
+    pagePolicy([new URL(customersUrl).origin]),
   );
 }
 

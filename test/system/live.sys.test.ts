@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { buildWeb } from "../../scripts/build-web";
+import { type AccountView, login, request } from "../support/api";
+import { launchBrowser } from "../support/browser";
+import { stoppedAfterEachTest } from "../support/lifecycle";
+import { settled } from "../support/services";
+import { readEventStream } from "../support/sse";
+
+const resources = stoppedAfterEachTest();
+const WAIT = { timeout: 30_000 };
+
+const waitText = (page: Page, selector: string, text: string) =>
+  page.locator(selector, { hasText: text }).first().waitFor(WAIT);
+
+describe("GET /accounts/events on the accounts process", () => {
+  test("a SIGTERM ends the open event streams and the service still exits 0", async () => {
+    const redis = await resources.redis();
+    const system = await resources.system(redis);
+    const token = await login(system.accounts.url, "user1", "password1");
+    const response = await fetch(`${system.accounts.url}/accounts/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const stream = readEventStream(response);
+    expect((await stream.next())?.event).toBe("snapshot");
+
+    expect(await system.accounts.kill("SIGTERM")).toBe(0);
+    expect(await stream.next()).toBeUndefined();
+  });
+
+  test("a browser page reconnects after accounts restarts and shows what was committed meanwhile", async () => {
+    const redis = await resources.redis();
+    const system = await resources.system(redis);
+    await buildWeb();
+    const browser = await launchBrowser();
+    resources.defer(() => browser.close());
+    const token = await login(system.accounts.url, "user1", "password1");
+    const customer = await request("POST", `${system.customers.url}/customers`, {
+      token,
+      json: { name: "Grace Hopper", account_id: "1" },
+    });
+    expect(customer.status).toBe(201);
+    await settled(system, redis.client);
+
+    const page = await browser.newPage();
+    await page.goto(`${system.accounts.url}/`);
+    await page.fill('#login-form input[name="username"]', "user1");
+    await page.fill('#login-form input[name="password"]', "password1");
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector("#connection.live", WAIT);
+    await waitText(page, "#accounts", "Grace Hopper");
+
+    await system.accounts.kill("SIGTERM");
+    await waitText(page, "#connection", "reconnecting");
+    // customers takes the invoice while accounts is down (it checks the token with the keys it cached).
+    const invoice = await request("POST", `${system.customers.url}/invoices`, {
+      token,
+      json: { customer_id: customer.body.id, purchase_date: "2026-11-24", purchase_price_cents: 4200 },
+    });
+    expect(invoice.status).toBe(201);
+    await system.accounts.restart();
+
+    await waitText(page, "#total-revenue", "$42.00");
+    await page.waitForSelector("#connection.live", WAIT);
+    await waitText(page, "#feed li", "Grace Hopper: +$42.00.");
+    const accounts = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
+    expect(accounts.body[0]?.total_revenue_cents).toBe(4200);
+  });
+});
