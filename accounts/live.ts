@@ -90,11 +90,16 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
           () => controller.enqueue(encoder.encode(": keep-alive\n\n")),
           heartbeatMs,
         );
+        // The stream ends when the token does; the client reconnects with a fresh one.
+        const expires = expiryOf(headers.authorization);
+        const expiry =
+          expires === undefined ? undefined : setTimeout(() => finish(), Math.max(0, expires - Date.now()));
         let finished = false;
         finish = () => {
           if (finished) return;
           finished = true;
           clearInterval(heartbeat);
+          clearTimeout(expiry);
           unsubscribe();
           try {
             controller.close();
@@ -114,4 +119,16 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
       },
     });
   });
+}
+
+/** The `exp` of a bearer token already verified, in ms; undefined if it has none. */
+function expiryOf(authorization: string | undefined): number | undefined {
+  const payload = authorization?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
+    return typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { issueToken } from "../../accounts/auth";
 import type { AccountView } from "../../accounts/schemas";
 import { type AccountsHarness, expectProblem, startAccountsApp } from "../support/apps";
 import { customerEntry, invoiceEntry } from "../support/entries";
@@ -137,6 +138,15 @@ describe("GET /accounts/events", () => {
     const stream = await open(user1);
     await next(stream);
     app.hub.close();
+    expect(await stream.next()).toBeUndefined();
+  });
+});
+
+describe("GET /accounts/events and the token's lifetime", () => {
+  test("the stream ends when the token expires", async () => {
+    const shortLived = `Bearer ${await issueToken(app.signingKey, "user1", new Date(Date.now() - 59_000), 60)}`;
+    const stream = await open(shortLived);
+    expect((await next(stream)).event).toBe("snapshot");
     expect(await stream.next()).toBeUndefined();
   });
 });
