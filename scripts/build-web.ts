@@ -1,5 +1,5 @@
 // Bundles the browser scripts (web/*.ts) into web/build/, which accounts and customers serve.
-// Run by `npm install` (postinstall), `npm start` and `npm test`; `npm run build:web` alone.
+// Run by `npm install` (postinstall), `npm start` (scripts/start.ts) and `npm test`; alone: `npm run build:web`.
 import { join } from "node:path";
 
 const WEB = join(import.meta.dir, "..", "web");

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
 import { RedisServerMissingError, spawnRedisServer } from "../shared/redis-server";
+import { buildWeb } from "./build-web";
 
 // Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services.
 const root = join(import.meta.dir, "..");
@@ -16,6 +17,13 @@ try {
   config = loadConfig(process.env);
 } catch (error) {
   fail(error instanceof ConfigError ? error.message : String(error));
+}
+
+// The dashboard's script, fresh from web/ (npm install builds it too; the services only read it).
+try {
+  await buildWeb();
+} catch (error) {
+  fail(`could not build the dashboard (web/): ${String(error)}`);
 }
 
 let redis: Subprocess | null = null;
