@@ -148,7 +148,7 @@ export function openApiDocument(info: { title: string; description: string }, ro
     paths[path][route.method] = {
       summary: route.summary,
       tags: [route.tag],
-      operationId: `${route.method} ${route.path}`,
+      operationId: operationIdOf(route),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.body
         ? {
@@ -178,3 +178,14 @@ export function openApiDocument(info: { title: string; description: string }, ro
     },
   };
 }
+
+/** `GET /accounts/:id/customers` → `getAccountsByIdCustomers`. */
+function operationIdOf(route: RouteDoc): string {
+  const words = route.path
+    .split(/[^A-Za-z0-9:]+/)
+    .filter((word) => word !== "")
+    .map((word) => (word.startsWith(":") ? `By${capitalize(word.slice(1))}` : capitalize(word)));
+  return `${route.method}${words.join("") || "Root"}`;
+}
+
+const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);

@@ -54,6 +54,14 @@ describe.each([
     expect(operationsOf(spec)).toEqual(routesOf(harness().app as never));
   });
 
+  test("names every operation with a distinct identifier", () => {
+    const ids = Object.values(spec.paths).flatMap((methods) =>
+      Object.values(methods).map((operation) => (operation as { operationId?: string }).operationId),
+    );
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   test("gives every JSON-answering route a response schema and every write its request schema", () => {
     for (const [path, methods] of Object.entries(spec.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
