@@ -6,6 +6,13 @@ export const loginBody = z.strictObject({
   password: z.string({ error: "must be a string" }).min(1, "must not be empty").max(1000, "is too long"),
 });
 
+export const refreshTokenBody = z.strictObject({
+  refresh_token: z
+    .string({ error: "must be a string" })
+    .min(1, "must not be empty")
+    .max(200, "is too long"),
+});
+
 export const createAccountBody = z.strictObject({
   name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "is too long"),
   description: z.string({ error: "must be a string" }).trim().max(1000, "is too long").default(""),
@@ -27,7 +34,14 @@ export const customersPageQuery = z.object({
 export type LoginBody = z.infer<typeof loginBody>;
 export type CreateAccountBody = z.infer<typeof createAccountBody>;
 
-export type TokenResponse = { token: string; token_type: "Bearer"; expires_in: number };
+/** `token` is the short-lived access token; `refresh_token` buys a new pair once (POST /auth/refresh). */
+export type TokenResponse = {
+  token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+};
 
 /** The legacy system's account shape (numeric account id, string customer ids), kept for its clients. */
 export type AccountView = {

@@ -19,8 +19,22 @@ const configSchema = z.object({
     .default("http://127.0.0.1:8090"),
   LOCAL_REDIS_PORT: port.default(6390),
   REDIS_APPENDFSYNC: z.enum(["always", "everysec", "no"]).default("everysec"),
-  TOKEN_TTL_SECONDS: positiveInt.default(3600),
+  REDIS_TLS_CA: z.string().min(1).optional(),
+  REDIS_TLS_CERT: z.string().min(1).optional(),
+  REDIS_TLS_KEY: z.string().min(1).optional(),
+  TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(14 * 86_400),
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  JWT_PREVIOUS_KEY: z.string().min(1).optional(),
+  LOGIN_RATE_WINDOW_SECONDS: positiveInt.default(300),
+  LOGIN_MAX_FAILURES_PER_USER: positiveInt.default(10),
+  LOGIN_MAX_ATTEMPTS_PER_CLIENT: positiveInt.default(100),
+  CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name")
+    .transform((name) => name.toLowerCase())
+    .optional(),
+  PASSWORD_MIN_LENGTH: positiveInt.min(8).max(128).default(12),
   SEED_DEV_USERS: flag.default(true),
   DEV_USERS: z.string().default("user1:password1:one,user2:password2:two"),
   CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),

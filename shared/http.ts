@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
-import { AuthError, HttpError, ValidationError } from "./errors";
+import { AuthError, HttpError, TooManyRequestsError, ValidationError } from "./errors";
 import { decimalId } from "./events";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
@@ -23,6 +23,20 @@ export function problem(
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * On every response unless the route sets its own (a returned Response's headers win): API answers are
+ * never sniffed, framed, cached or sent with a referrer, and load nothing (a page sets its own CSP).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-site",
+  "cache-control": "no-store",
+};
 
 /**
  * What every app does around its routes: a request id (the client's `X-Request-Id` if it is sane, else a
@@ -61,6 +75,7 @@ export function httpConventions({
         const given = request.headers.get("x-request-id");
         const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
         requests.set(request, { id, started: performance.now() });
+        Object.assign(set.headers, SECURITY_HEADERS);
         set.headers["x-request-id"] = id;
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > maxBodyBytes) {
@@ -123,10 +138,11 @@ function problemOf(
   requestId: string,
 ): Response {
   if (error instanceof HttpError) {
-    const challenge = error instanceof AuthError && error.bearerChallenge;
-    const headers: Record<string, string> = challenge
-      ? { "www-authenticate": 'Bearer realm="streamledger"' }
-      : {};
+    const headers: Record<string, string> = {};
+    if (error instanceof AuthError && error.bearerChallenge) {
+      headers["www-authenticate"] = 'Bearer realm="streamledger"';
+    }
+    if (error instanceof TooManyRequestsError) headers["retry-after"] = String(error.retryAfterSeconds);
     return problem(error.status, error.title, error.message, error.errors, headers);
   }
   if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
@@ -206,4 +222,18 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return false;
+}
+
+type ServerWithAddresses = { requestIP?(request: Request): { address: string } | null } | null | undefined;
+
+/**
+ * The address a request came from: the last entry of `trustedHeader` when the service sits behind a proxy
+ * that sets it (CLIENT_IP_HEADER), else the socket's peer address.
+ */
+export function clientAddressOf(request: Request, server: ServerWithAddresses, trustedHeader?: string): string {
+  if (trustedHeader) {
+    const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  return server?.requestIP?.(request)?.address ?? "unknown";
 }
