@@ -56,7 +56,14 @@ export async function openKeyRing(source: {
       const legacy = source.legacyKeyFile;
       const first =
         legacy && existsSync(legacy)
-          ? { keys: [{ jwk: parsePrivateJwk(readFileSync(legacy, "utf8"), legacy), activated_at: new Date().toISOString() }] }
+          ? {
+              keys: [
+                {
+                  jwk: parsePrivateJwk(readFileSync(legacy, "utf8"), legacy),
+                  activated_at: new Date().toISOString(),
+                },
+              ],
+            }
           : await newKeyFile([], new Date());
       await writeKeyFile(source.keyFile, first);
     }

@@ -16,7 +16,10 @@ export function createLoginGuard(limits: LoginLimits) {
     admit(username: string, client: string, now: number): void {
       const byClient = attemptsPerClient.check(client, now);
       if (!byClient.allowed) {
-        throw new TooManyRequestsError("too many login attempts from this address", byClient.retryAfterSeconds);
+        throw new TooManyRequestsError(
+          "too many login attempts from this address",
+          byClient.retryAfterSeconds,
+        );
       }
       const byUser = failuresPerUser.check(username, now);
       if (!byUser.allowed) {

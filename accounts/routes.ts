@@ -92,7 +92,7 @@ export function authRoutes({
         return new Response(null, { status: 204 });
       })
       .get("/.well-known/jwks.json", async ({ set }) => {
-        set.headers["cache-control"] = "public, max-age=300";
+        set.headers["cache-control"] = "public, max-age=60";
         return { keys: await keys.published() };
       })
   );

@@ -7,10 +7,7 @@ export const loginBody = z.strictObject({
 });
 
 export const refreshTokenBody = z.strictObject({
-  refresh_token: z
-    .string({ error: "must be a string" })
-    .min(1, "must not be empty")
-    .max(200, "is too long"),
+  refresh_token: z.string({ error: "must be a string" }).min(1, "must not be empty").max(200, "is too long"),
 });
 
 export const createAccountBody = z.strictObject({

@@ -21,7 +21,10 @@ export const refreshTokens = sqliteTable(
     /** Set when the token was used (replaced) or its family logged out or was revoked. */
     revokedAt: text("revoked_at"),
   },
-  (table) => [index("refresh_tokens_family").on(table.familyId), index("refresh_tokens_user").on(table.username)],
+  (table) => [
+    index("refresh_tokens_family").on(table.familyId),
+    index("refresh_tokens_user").on(table.username),
+  ],
 );
 
 export type RefreshOutcome =
@@ -68,7 +71,11 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
     /** Swaps a live refresh token for a new one; a replaced one revokes its family (theft detected). */
     refresh(token: string, now: Date): RefreshOutcome {
       return db.transaction((tx): RefreshOutcome => {
-        const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashOf(token))).get();
+        const row = tx
+          .select()
+          .from(refreshTokens)
+          .where(eq(refreshTokens.tokenHash, hashOf(token)))
+          .get();
         if (!row || row.expiresAt <= now.toISOString()) return { kind: "invalid" };
         if (row.revokedAt !== null) {
           revokeFamily(tx, row.familyId, now);
@@ -78,14 +85,22 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
           .set({ revokedAt: now.toISOString() })
           .where(eq(refreshTokens.tokenHash, row.tokenHash))
           .run();
-        return { kind: "refreshed", username: row.username, refreshToken: issue(tx, row.username, row.familyId, now) };
+        return {
+          kind: "refreshed",
+          username: row.username,
+          refreshToken: issue(tx, row.username, row.familyId, now),
+        };
       });
     },
 
     /** Logout: revokes the token's family; an unknown token changes nothing. */
     end(token: string, now: Date): void {
       db.transaction((tx) => {
-        const row = tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashOf(token))).get();
+        const row = tx
+          .select()
+          .from(refreshTokens)
+          .where(eq(refreshTokens.tokenHash, hashOf(token)))
+          .get();
         if (row) revokeFamily(tx, row.familyId, now);
       });
     },

@@ -19,11 +19,15 @@ export type Authenticate = (authorization: string | undefined) => Promise<Caller
  * (a rotation). A fetch is followed by `cooldownMs` without one; a token naming an unknown key then waits
  * for the cooldown to end and is looked up once more, so a key published a moment ago is still found.
  */
-export function remoteSigningKeys(accountsUrl: string, cooldownMs = 1000): JWTVerifyGetKey {
+export function remoteSigningKeys(
+  accountsUrl: string,
+  { cacheSeconds = 60, cooldownMs = 1000 }: { cacheSeconds?: number; cooldownMs?: number } = {},
+): JWTVerifyGetKey {
+  // The cache age bounds how long a key dropped by a forced rotation is still trusted here.
   const jwks = createRemoteJWKSet(new URL("/.well-known/jwks.json", accountsUrl), {
     timeoutDuration: 5000,
     cooldownDuration: cooldownMs,
-    cacheMaxAge: 10 * 60_000,
+    cacheMaxAge: cacheSeconds * 1000,
   });
   return async (header, token) => {
     try {

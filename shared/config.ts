@@ -26,6 +26,7 @@ const configSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(14 * 86_400),
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   JWT_PREVIOUS_KEY: z.string().min(1).optional(),
+  JWKS_CACHE_SECONDS: positiveInt.max(3600).default(60),
   LOGIN_RATE_WINDOW_SECONDS: positiveInt.default(300),
   LOGIN_MAX_FAILURES_PER_USER: positiveInt.default(10),
   LOGIN_MAX_ATTEMPTS_PER_CLIENT: positiveInt.default(100),

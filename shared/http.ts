@@ -29,7 +29,8 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
  * never sniffed, framed, cached or sent with a referrer, and load nothing (a page sets its own CSP).
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "content-security-policy":
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
@@ -230,7 +231,11 @@ type ServerWithAddresses = { requestIP?(request: Request): { address: string } |
  * The address a request came from: the last entry of `trustedHeader` when the service sits behind a proxy
  * that sets it (CLIENT_IP_HEADER), else the socket's peer address.
  */
-export function clientAddressOf(request: Request, server: ServerWithAddresses, trustedHeader?: string): string {
+export function clientAddressOf(
+  request: Request,
+  server: ServerWithAddresses,
+  trustedHeader?: string,
+): string {
   if (trustedHeader) {
     const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;

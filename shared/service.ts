@@ -77,6 +77,8 @@ export function serveUntilSignalled(deps: {
 export async function runMain(name: string, main: () => Promise<void>): Promise<void> {
   // A stop requested while starting: nothing is serving or half-written yet, so leave at once, cleanly.
   // serveUntilSignalled replaces these with the graceful drain.
+  // Owner-only for everything the service creates: SQLite files with their WAL, keys, lock files.
+  process.umask(0o077);
   const leave = () => process.exit(0);
   process.once("SIGTERM", leave);
   process.once("SIGINT", leave);

@@ -144,7 +144,7 @@ describe("security headers", () => {
 
   test("the public key set may be cached, unlike everything else", async () => {
     const reply = await app.call("GET", "/.well-known/jwks.json");
-    expect(reply.headers.get("cache-control")).toBe("public, max-age=300");
+    expect(reply.headers.get("cache-control")).toBe("public, max-age=60");
     expect(reply.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

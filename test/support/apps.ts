@@ -271,7 +271,11 @@ export async function signingKeyIn(keyFile: string): Promise<SigningKey> {
 }
 
 /** Generous enough that no test other than the rate-limit ones meets them. */
-const TEST_LOGIN_LIMITS: LoginLimits = { windowSeconds: 300, maxFailuresPerUser: 10, maxAttemptsPerClient: 1000 };
+const TEST_LOGIN_LIMITS: LoginLimits = {
+  windowSeconds: 300,
+  maxFailuresPerUser: 10,
+  maxAttemptsPerClient: 1000,
+};
 
 /** The accounts app in process with user1/password1 (account 1) and user2/password2 (account 2) seeded. */
 export async function startAccountsApp(options: { loginLimits?: LoginLimits; clientIpHeader?: string } = {}) {
