@@ -47,6 +47,22 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
+const checkedConfigSchema = configSchema.superRefine((config, context) => {
+  const tlsFiles = (["REDIS_TLS_CA", "REDIS_TLS_CERT", "REDIS_TLS_KEY"] as const).filter((name) => config[name]);
+  if (tlsFiles.length > 0 && !config.REDIS_URL?.startsWith("rediss://")) {
+    for (const name of tlsFiles) {
+      context.addIssue({ code: "custom", path: [name], message: "needs a rediss:// REDIS_URL" });
+    }
+  }
+  if (Boolean(config.REDIS_TLS_CERT) !== Boolean(config.REDIS_TLS_KEY)) {
+    context.addIssue({
+      code: "custom",
+      path: [config.REDIS_TLS_CERT ? "REDIS_TLS_KEY" : "REDIS_TLS_CERT"],
+      message: "REDIS_TLS_CERT and REDIS_TLS_KEY go together (a client certificate and its key)",
+    });
+  }
+});
+
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
@@ -58,7 +74,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
   );
-  const result = configSchema.safeParse(present);
+  const result = checkedConfigSchema.safeParse(present);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
