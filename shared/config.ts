@@ -48,7 +48,9 @@ const configSchema = z.object({
 });
 
 const checkedConfigSchema = configSchema.superRefine((config, context) => {
-  const tlsFiles = (["REDIS_TLS_CA", "REDIS_TLS_CERT", "REDIS_TLS_KEY"] as const).filter((name) => config[name]);
+  const tlsFiles = (["REDIS_TLS_CA", "REDIS_TLS_CERT", "REDIS_TLS_KEY"] as const).filter(
+    (name) => config[name],
+  );
   if (tlsFiles.length > 0 && !config.REDIS_URL?.startsWith("rediss://")) {
     for (const name of tlsFiles) {
       context.addIssue({ code: "custom", path: [name], message: "needs a rediss:// REDIS_URL" });

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { z } from "zod";
 import { AuthError, HttpError, TooManyRequestsError, ValidationError } from "./errors";
 import { decimalId } from "./events";
+import { duplicateKeyIn } from "./json";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
@@ -64,7 +65,7 @@ export function httpConventions({
       request_id: id,
       method: request.method,
       route,
-      path: new URL(request.url).pathname,
+      path: pathOf(request),
       status,
       duration_ms: Math.round(seconds * 10_000) / 10,
     });
@@ -101,11 +102,20 @@ export function httpConventions({
           );
         }
         if (text.trim() === "") return null;
+        let parsed: unknown;
         try {
-          return JSON.parse(text) as unknown;
+          parsed = JSON.parse(text);
         } catch {
           throw new HttpError(400, "Malformed request body", "the request body is not valid JSON");
         }
+        const repeated = duplicateKeyIn(text);
+        if (repeated !== undefined) {
+          throw new ValidationError(
+            { [repeated]: ["is given more than once"] },
+            `the request body gives "${repeated}" more than once`,
+          );
+        }
+        return parsed;
       })
       .onError({ as: "global" }, ({ code, error, request }) => {
         // Elysia wraps what a parse hook throws in its ParseError; the typed error inside decides.
@@ -126,7 +136,12 @@ export function httpConventions({
             : typeof set.status === "number"
               ? set.status
               : 200);
-        record(request, (context as { route?: string }).route ?? "unmatched", status);
+        // Runs after the answer left: a throw here would have no request to fail, only the process.
+        try {
+          record(request, (context as { route?: string }).route ?? "unmatched", status);
+        } catch (error) {
+          logger.error("could not record a request", { error: String(error) });
+        }
       })
   );
 }
@@ -147,7 +162,7 @@ function problemOf(
     return problem(error.status, error.title, error.message, error.errors, headers);
   }
   if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
-  const path = new URL(request.url).pathname;
+  const path = pathOf(request);
   if (code === "NOT_FOUND") return problem(404, "Not found", `no route for ${request.method} ${path}`);
   logger.error("unhandled error", {
     request_id: requestId,
@@ -241,4 +256,9 @@ export function clientAddressOf(
     if (forwarded) return forwarded;
   }
   return server?.requestIP?.(request)?.address ?? "unknown";
+}
+
+/** The request's path; an HTTP/1.0 request without a Host header has a relative URL, which must not throw. */
+function pathOf(request: Request): string {
+  return new URL(request.url, "http://unknown-host").pathname;
 }

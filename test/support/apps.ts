@@ -74,6 +74,13 @@ export const unreadableBodies: Case[] = [
   rejects("the body is a JSON string", 422, ["body"], () => ({ json: "x" })),
   rejects("the body is JSON null", 400, ["body"], () => raw("null", "application/json")),
   rejects("the body is a JSON number", 422, ["body"], () => ({ json: 42 })),
+  rejects("a key is given twice", 422, ["name"], () => raw('{"name":"a","name":"b"}', "application/json")),
+  rejects("a key is given twice, once escaped", 422, ["name"], () =>
+    raw('{"name":"a","n\u0061me":"b"}', "application/json"),
+  ),
+  rejects("the body is invalid UTF-8", 400, [], () =>
+    raw(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22]), "application/json"),
+  ),
 ];
 
 type Shared = Awaited<ReturnType<typeof openResources>>;
