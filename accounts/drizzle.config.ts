@@ -4,6 +4,7 @@ export default defineConfig({
   dialect: "sqlite",
   schema: [
     "./accounts/store.ts",
+    "./accounts/sessions.ts",
     "./shared/outbox.ts",
     "./shared/projection-store.ts",
     "./shared/idempotency.ts",

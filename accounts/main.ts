@@ -8,11 +8,13 @@ import { createMetrics } from "../shared/metrics";
 import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { envelopeOf } from "../shared/wire";
 import { createApp } from "./app";
-import { loadSigningKey } from "./auth";
 import { createRevenueProjection } from "./consumer";
 import { accountCreated, parseDevUsers } from "./domain";
+import { openKeyRing, signingKeyFileOf } from "./keys";
 import { createChangeHub } from "./live";
+import { createLoginGuard } from "./login-guard";
 import { seedDevelopmentUsers } from "./seed";
+import { createSessionStore } from "./sessions";
 import { createAccountsStore } from "./store";
 
 await runMain("accounts", async () => {
@@ -21,9 +23,11 @@ await runMain("accounts", async () => {
   const metrics = createMetrics("accounts");
   const releaseLock = acquireInstanceLock(config.DATA_DIR, "accounts");
   const now = () => new Date();
-  const signingKey = await loadSigningKey({
+  const keys = await openKeyRing({
     privateJwk: config.JWT_PRIVATE_KEY,
-    keyFile: join(config.DATA_DIR, "accounts-signing-key.jwk.json"),
+    previousJwk: config.JWT_PREVIOUS_KEY,
+    keyFile: signingKeyFileOf(config.DATA_DIR),
+    legacyKeyFile: join(config.DATA_DIR, "accounts-signing-key.jwk.json"),
   });
   const database = openDatabase(
     join(config.DATA_DIR, "accounts.sqlite"),
@@ -57,8 +61,15 @@ await runMain("accounts", async () => {
   const app = createApp({
     db: database.db,
     store,
-    signingKey,
-    authenticate: createAuthenticator(signingKey.publicKey),
+    keys,
+    sessions: createSessionStore(database.db, config.REFRESH_TOKEN_TTL_SECONDS),
+    loginGuard: createLoginGuard({
+      windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS,
+      maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
+      maxAttemptsPerClient: config.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
+    }),
+    clientIpHeader: config.CLIENT_IP_HEADER,
+    authenticate: createAuthenticator(keys.verificationKey),
     relay,
     consumer,
     redis,

@@ -7,6 +7,7 @@ import {
   customersPageResponse,
   jwksResponse,
   loginBody,
+  refreshTokenBody,
   tokenResponse,
 } from "./schemas";
 
@@ -30,6 +31,27 @@ const ROUTES: RouteDoc[] = [
       200: { description: "the token", schema: tokenResponse },
       401: { description: "wrong credentials" },
     },
+  },
+  {
+    method: "post",
+    path: "/auth/refresh",
+    summary: "Trade a refresh token (once) for a new access token and refresh token",
+    tag: "auth",
+    auth: false,
+    body: refreshTokenBody,
+    responses: {
+      200: { description: "the new pair", schema: tokenResponse },
+      401: { description: "the refresh token is not valid" },
+    },
+  },
+  {
+    method: "post",
+    path: "/auth/logout",
+    summary: "End the session of a refresh token",
+    tag: "auth",
+    auth: false,
+    body: refreshTokenBody,
+    responses: { 204: { description: "ended" } },
   },
   {
     method: "get",

@@ -1,11 +1,11 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
 import { AuthError, NotFoundError, ValidationError } from "../shared/errors";
-import { fieldErrors, parseJsonBody, pathId } from "../shared/http";
+import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
-import { issueToken, type SigningKey, verifyPassword } from "./auth";
+import { issueToken, verifyPassword } from "./auth";
 import {
   accountCreated,
   accountDeleted,
@@ -14,8 +14,17 @@ import {
   checkAccountReadable,
   customersPage,
 } from "./domain";
+import type { KeyRing } from "./keys";
 import type { ChangeHub } from "./live";
-import { createAccountBody, customersPageQuery, loginBody, type TokenResponse } from "./schemas";
+import type { LoginGuard } from "./login-guard";
+import {
+  createAccountBody,
+  customersPageQuery,
+  loginBody,
+  refreshTokenBody,
+  type TokenResponse,
+} from "./schemas";
+import type { SessionStore } from "./sessions";
 import {
   type AccountsStore,
   findLiveAccount,
@@ -26,31 +35,70 @@ import {
 
 export type AccountRoutesDeps = {
   store: AccountsStore;
-  signingKey: SigningKey;
+  sessions: SessionStore;
+  keys: KeyRing;
+  loginGuard: LoginGuard;
   authenticate: Authenticate;
   relay: Pick<OutboxRelay, "notify">;
   /** Told after an account is created or deleted, so open event streams show it at once. */
   hub: Pick<ChangeHub, "notify">;
   tokenTtlSeconds: number;
+  /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
+  clientIpHeader?: string;
   now: () => Date;
   newEventId: () => string;
 };
 
-export function authRoutes({ store, signingKey, tokenTtlSeconds, now }: AccountRoutesDeps) {
-  return new Elysia()
-    .post("/auth/login", async ({ body, headers }): Promise<TokenResponse> => {
-      const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
-      const user = store.findUser(username);
-      if (!(await verifyPassword(password, user?.passwordHash))) {
-        throw new AuthError(401, "wrong username or password", false);
-      }
-      const token = await issueToken(signingKey, username, now(), tokenTtlSeconds);
-      return { token, token_type: "Bearer", expires_in: tokenTtlSeconds };
-    })
-    .get("/.well-known/jwks.json", ({ set }) => {
-      set.headers["cache-control"] = "public, max-age=300";
-      return { keys: [signingKey.publicJwk] };
-    });
+export function authRoutes({
+  store,
+  sessions,
+  keys,
+  loginGuard,
+  tokenTtlSeconds,
+  clientIpHeader,
+  now,
+}: AccountRoutesDeps) {
+  const tokensFor = async (username: string, refreshToken: string): Promise<TokenResponse> => ({
+    token: await issueToken(await keys.current(), username, now(), tokenTtlSeconds),
+    token_type: "Bearer",
+    expires_in: tokenTtlSeconds,
+    refresh_token: refreshToken,
+    refresh_expires_in: sessions.ttlSeconds,
+  });
+  return (
+    new Elysia()
+      .post("/auth/login", async ({ body, headers, request, server }): Promise<TokenResponse> => {
+        const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
+        const at = now().getTime();
+        loginGuard.admit(username, clientAddressOf(request, server, clientIpHeader), at);
+        const user = store.findUser(username);
+        if (!(await verifyPassword(password, user?.passwordHash))) {
+          loginGuard.failed(username, at);
+          throw new AuthError(401, "wrong username or password", false);
+        }
+        loginGuard.succeeded(username);
+        return tokensFor(username, sessions.start(username, now()));
+      })
+      // One use per refresh token: the answer carries its successor.
+      .post("/auth/refresh", async ({ body, headers }): Promise<TokenResponse> => {
+        const input = parseJsonBody(refreshTokenBody, body, headers["content-type"]);
+        const outcome = sessions.refresh(input.refresh_token, now());
+        if (outcome.kind !== "refreshed" || !store.findUser(outcome.username)) {
+          throw new AuthError(401, "the refresh token is not valid; log in again", false);
+        }
+        return tokensFor(outcome.username, outcome.refreshToken);
+      })
+      // Access tokens already issued stay valid until they expire (TOKEN_TTL_SECONDS, 15 min by default).
+      .post("/auth/logout", ({ body, headers }) => {
+        const input = parseJsonBody(refreshTokenBody, body, headers["content-type"]);
+        sessions.end(input.refresh_token, now());
+        return new Response(null, { status: 204 });
+      })
+      .get("/.well-known/jwks.json", async ({ set }) => {
+        set.headers["cache-control"] = "public, max-age=60";
+        return { keys: await keys.published() };
+      })
+  );
 }
 
 export function accountRoutes({ store, authenticate, relay, hub, now, newEventId }: AccountRoutesDeps) {

@@ -6,6 +6,10 @@ export const loginBody = z.strictObject({
   password: z.string({ error: "must be a string" }).min(1, "must not be empty").max(1000, "is too long"),
 });
 
+export const refreshTokenBody = z.strictObject({
+  refresh_token: z.string({ error: "must be a string" }).min(1, "must not be empty").max(200, "is too long"),
+});
+
 export const createAccountBody = z.strictObject({
   name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "is too long"),
   description: z.string({ error: "must be a string" }).trim().max(1000, "is too long").default(""),
@@ -27,10 +31,13 @@ export const customersPageQuery = z.object({
 export type LoginBody = z.infer<typeof loginBody>;
 export type CreateAccountBody = z.infer<typeof createAccountBody>;
 
+/** `token` is the short-lived access token; `refresh_token` buys a new pair once (POST /auth/refresh). */
 export const tokenResponse = z.object({
   token: z.string(),
   token_type: z.literal("Bearer"),
   expires_in: z.number().int().describe("seconds"),
+  refresh_token: z.string(),
+  refresh_expires_in: z.number().int().describe("seconds"),
 });
 
 export const customerItemResponse = z.object({

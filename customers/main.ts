@@ -32,7 +32,9 @@ await runMain("customers", async () => {
   const app = createApp({
     db: database.db,
     store: createCustomersStore(database.db),
-    authenticate: createAuthenticator(remoteSigningKeys(config.ACCOUNTS_URL)),
+    authenticate: createAuthenticator(
+      remoteSigningKeys(config.ACCOUNTS_URL, { cacheSeconds: config.JWKS_CACHE_SECONDS }),
+    ),
     relay,
     consumer,
     redis,

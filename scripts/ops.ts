@@ -1,6 +1,7 @@
 import { loadConfig } from "../shared/config";
 import { BAD_USAGE, type Command, createContext, DONE, FAILED, UsageError } from "./ops/cli";
 import { dlq } from "./ops/dlq";
+import { keys } from "./ops/keys";
 import { outboxCommand } from "./ops/outbox";
 import { rebuild } from "./ops/rebuild";
 import { acknowledgeGapCommand, streamInfo, trim } from "./ops/stream";
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   outbox: outboxCommand,
   rebuild,
   user,
+  keys,
 };
 
 const HELP = `usage: bun run ops -- <command> [arguments]    (bun run ops -- <command> --help for details)
@@ -41,11 +43,15 @@ commands:
   user add USERNAME [--account NAME]
                                create an accounts user (and an account it owns); password from
                                OPS_PASSWORD, a terminal prompt or stdin, never the command line
-  user passwd USERNAME         change a user's password (same password sources)
+  user passwd USERNAME         change a user's password (same password sources) and revoke its sessions
+  keys list                    the token signing keys (current and previous)
+  keys rotate [--force]        new signing key without downtime; the previous one is kept to verify
 
 exit codes: 0 done, 1 failed, 2 bad usage; errors go to stderr`;
 
 async function main(argv: string[]): Promise<number> {
+  // Files the commands create under DATA_DIR (keys, rebuilt databases) are owner-only.
+  process.umask(0o077);
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     if (name === undefined) {

@@ -6,6 +6,8 @@ import { buildWeb } from "./build-web";
 
 // Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services.
 const root = join(import.meta.dir, "..");
+// Owner-only for what Redis writes under DATA_DIR (its AOF), like the services' own files.
+process.umask(0o077);
 
 function fail(message: string): never {
   process.stderr.write(`start: ${message}\n`);

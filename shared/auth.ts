@@ -5,22 +5,46 @@ export const TOKEN_ISSUER = "streamledger-accounts";
 export const TOKEN_AUDIENCE = "streamledger";
 export const TOKEN_ALGORITHM = "ES256";
 
+/** No access token lives longer, whatever its `exp` says (TOKEN_TTL_SECONDS is capped at this too). */
+export const MAX_TOKEN_AGE_SECONDS = 86_400;
+
 /** The authenticated user a request acts for. */
 export type Caller = { username: string };
 
 /** Turns an Authorization header into the caller, or throws 401 (503 if the signing keys cannot be fetched). */
 export type Authenticate = (authorization: string | undefined) => Promise<Caller>;
 
-/** The accounts service's published keys, cached, re-fetched when a token names an unknown key. */
-export function remoteSigningKeys(accountsUrl: string): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL("/.well-known/jwks.json", accountsUrl), {
+/**
+ * The accounts service's published keys, cached, re-fetched when a token names a key not in the cache
+ * (a rotation). A fetch is followed by `cooldownMs` without one; a token naming an unknown key then waits
+ * for the cooldown to end and is looked up once more, so a key published a moment ago is still found.
+ */
+export function remoteSigningKeys(
+  accountsUrl: string,
+  { cacheSeconds = 60, cooldownMs = 1000 }: { cacheSeconds?: number; cooldownMs?: number } = {},
+): JWTVerifyGetKey {
+  // The cache age bounds how long a key dropped by a forced rotation is still trusted here.
+  const jwks = createRemoteJWKSet(new URL("/.well-known/jwks.json", accountsUrl), {
     timeoutDuration: 5000,
-    cooldownDuration: 30_000,
-    cacheMaxAge: 10 * 60_000,
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: cacheSeconds * 1000,
   });
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !jwks.coolingDown) throw error;
+      await new Promise((resolve) => setTimeout(resolve, cooldownMs));
+      return jwks(header, token);
+    }
+  };
 }
 
-/** Verifies `Bearer` JWTs: signature, algorithm, issuer, audience, and a required, unexpired `exp`. */
+/**
+ * Verifies `Bearer` JWTs: signature and algorithm (ES256 only, so neither `none` nor HS256 keyed with the
+ * public key), issuer, audience, a required unexpired `exp`, and an `iat` neither in the future nor more
+ * than a day old.
+ */
 export function createAuthenticator(keys: JWTVerifyGetKey | CryptoKey): Authenticate {
   return async (authorization) => {
     const token = bearerToken(authorization);
@@ -45,7 +69,9 @@ const verifyOptions = {
   algorithms: [TOKEN_ALGORITHM],
   issuer: TOKEN_ISSUER,
   audience: TOKEN_AUDIENCE,
-  requiredClaims: ["exp", "sub"],
+  requiredClaims: ["exp", "sub", "iat"],
+  maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+  clockTolerance: 30,
 };
 
 function bearerToken(authorization: string | undefined): string {

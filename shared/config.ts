@@ -27,8 +27,23 @@ const configSchema = z.object({
   CUSTOMERS_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   LOCAL_REDIS_PORT: port.default(6390),
   REDIS_APPENDFSYNC: z.enum(["always", "everysec", "no"]).default("everysec"),
-  TOKEN_TTL_SECONDS: positiveInt.default(3600),
+  REDIS_TLS_CA: z.string().min(1).optional(),
+  REDIS_TLS_CERT: z.string().min(1).optional(),
+  REDIS_TLS_KEY: z.string().min(1).optional(),
+  TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(14 * 86_400),
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  JWT_PREVIOUS_KEY: z.string().min(1).optional(),
+  JWKS_CACHE_SECONDS: positiveInt.max(3600).default(60),
+  LOGIN_RATE_WINDOW_SECONDS: positiveInt.default(300),
+  LOGIN_MAX_FAILURES_PER_USER: positiveInt.default(10),
+  LOGIN_MAX_ATTEMPTS_PER_CLIENT: positiveInt.default(100),
+  CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name")
+    .transform((name) => name.toLowerCase())
+    .optional(),
+  PASSWORD_MIN_LENGTH: positiveInt.min(8).max(128).default(12),
   SEED_DEV_USERS: flag.default(true),
   DEV_USERS: z.string().default("user1:password1:one,user2:password2:two"),
   CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -38,6 +53,24 @@ const configSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(65_536),
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+const checkedConfigSchema = configSchema.superRefine((config, context) => {
+  const tlsFiles = (["REDIS_TLS_CA", "REDIS_TLS_CERT", "REDIS_TLS_KEY"] as const).filter(
+    (name) => config[name],
+  );
+  if (tlsFiles.length > 0 && !config.REDIS_URL?.startsWith("rediss://")) {
+    for (const name of tlsFiles) {
+      context.addIssue({ code: "custom", path: [name], message: "needs a rediss:// REDIS_URL" });
+    }
+  }
+  if (Boolean(config.REDIS_TLS_CERT) !== Boolean(config.REDIS_TLS_KEY)) {
+    context.addIssue({
+      code: "custom",
+      path: [config.REDIS_TLS_CERT ? "REDIS_TLS_KEY" : "REDIS_TLS_CERT"],
+      message: "REDIS_TLS_CERT and REDIS_TLS_KEY go together (a client certificate and its key)",
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -51,7 +84,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
   );
-  const result = configSchema.safeParse(present);
+  const result = checkedConfigSchema.safeParse(present);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);

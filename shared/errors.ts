@@ -53,3 +53,13 @@ export class UnavailableError extends HttpError {
     super(503, "Service unavailable", detail);
   }
 }
+
+/** 429: the client must wait `retryAfterSeconds` (sent as Retry-After) before trying again. */
+export class TooManyRequestsError extends HttpError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, "Too many requests", detail);
+  }
+}

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
-import { AuthError, HttpError, ValidationError } from "./errors";
+import { AuthError, HttpError, TooManyRequestsError, ValidationError } from "./errors";
 import { decimalId } from "./events";
+import { duplicateKeyIn } from "./json";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
@@ -23,6 +24,21 @@ export function problem(
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * On every response unless the route sets its own (a returned Response's headers win): API answers are
+ * never sniffed, framed, cached or sent with a referrer, and load nothing (a page sets its own CSP).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy":
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-site",
+  "cache-control": "no-store",
+};
 
 /**
  * What every app does around its routes: a request id (the client's `X-Request-Id` if it is sane, else a
@@ -49,7 +65,7 @@ export function httpConventions({
       request_id: id,
       method: request.method,
       route,
-      path: new URL(request.url).pathname,
+      path: pathOf(request),
       status,
       duration_ms: Math.round(seconds * 10_000) / 10,
     });
@@ -61,6 +77,7 @@ export function httpConventions({
         const given = request.headers.get("x-request-id");
         const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
         requests.set(request, { id, started: performance.now() });
+        Object.assign(set.headers, SECURITY_HEADERS);
         set.headers["x-request-id"] = id;
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > maxBodyBytes) {
@@ -85,11 +102,20 @@ export function httpConventions({
           );
         }
         if (text.trim() === "") return null;
+        let parsed: unknown;
         try {
-          return JSON.parse(text) as unknown;
+          parsed = JSON.parse(text);
         } catch {
           throw new HttpError(400, "Malformed request body", "the request body is not valid JSON");
         }
+        const repeated = duplicateKeyIn(text);
+        if (repeated !== undefined) {
+          throw new ValidationError(
+            { [repeated]: ["is given more than once"] },
+            `the request body gives "${repeated}" more than once`,
+          );
+        }
+        return parsed;
       })
       .onError({ as: "global" }, ({ code, error, request }) => {
         // Elysia wraps what a parse hook throws in its ParseError; the typed error inside decides.
@@ -110,7 +136,12 @@ export function httpConventions({
             : typeof set.status === "number"
               ? set.status
               : 200);
-        record(request, (context as { route?: string }).route ?? "unmatched", status);
+        // Runs after the answer left: a throw here would have no request to fail, only the process.
+        try {
+          record(request, (context as { route?: string }).route ?? "unmatched", status);
+        } catch (error) {
+          logger.error("could not record a request", { error: String(error) });
+        }
       })
   );
 }
@@ -123,14 +154,15 @@ function problemOf(
   requestId: string,
 ): Response {
   if (error instanceof HttpError) {
-    const challenge = error instanceof AuthError && error.bearerChallenge;
-    const headers: Record<string, string> = challenge
-      ? { "www-authenticate": 'Bearer realm="streamledger"' }
-      : {};
+    const headers: Record<string, string> = {};
+    if (error instanceof AuthError && error.bearerChallenge) {
+      headers["www-authenticate"] = 'Bearer realm="streamledger"';
+    }
+    if (error instanceof TooManyRequestsError) headers["retry-after"] = String(error.retryAfterSeconds);
     return problem(error.status, error.title, error.message, error.errors, headers);
   }
   if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
-  const path = new URL(request.url).pathname;
+  const path = pathOf(request);
   if (code === "NOT_FOUND") return problem(404, "Not found", `no route for ${request.method} ${path}`);
   logger.error("unhandled error", {
     request_id: requestId,
@@ -206,4 +238,27 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return false;
+}
+
+type ServerWithAddresses = { requestIP?(request: Request): { address: string } | null } | null | undefined;
+
+/**
+ * The address a request came from: the last entry of `trustedHeader` when the service sits behind a proxy
+ * that sets it (CLIENT_IP_HEADER), else the socket's peer address.
+ */
+export function clientAddressOf(
+  request: Request,
+  server: ServerWithAddresses,
+  trustedHeader?: string,
+): string {
+  if (trustedHeader) {
+    const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  return server?.requestIP?.(request)?.address ?? "unknown";
+}
+
+/** The request's path; an HTTP/1.0 request without a Host header has a relative URL, which must not throw. */
+function pathOf(request: Request): string {
+  return new URL(request.url, "http://unknown-host").pathname;
 }

@@ -13,7 +13,15 @@ export type Logger = {
 };
 
 /** Field names whose values never reach a log line, at the top level or one level down. */
-export const REDACTED_FIELDS = ["authorization", "password", "token", "cookie", "secret", "private_key"];
+export const REDACTED_FIELDS = [
+  "authorization",
+  "password",
+  "token",
+  "refresh_token",
+  "cookie",
+  "secret",
+  "private_key",
+];
 
 /**
  * A pino logger: JSON lines on stderr (or `destination`), or human-readable lines with `pretty`; every

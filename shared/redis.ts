@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
 import Redis from "ioredis";
+import { type Config, redisUrlOf } from "./config";
 import type { Logger } from "./log";
 
 export type { Redis };
@@ -7,18 +10,45 @@ export type { Redis };
 export const COMMAND_TIMEOUT_MS = 5000;
 
 /**
+ * Where Redis is and how to reach it: the URL (`redis://` or `rediss://`, with `user:password@` for an ACL
+ * user) and, for `rediss://`, the CA and client certificate read from REDIS_TLS_CA/CERT/KEY.
+ */
+export type RedisTarget = { url: string; tls?: ConnectionOptions };
+
+export function redisTargetOf(config: Config): RedisTarget {
+  const url = redisUrlOf(config);
+  if (!url.startsWith("rediss://")) return { url };
+  const read = (path: string | undefined, variable: string) => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, "utf8");
+    } catch (error) {
+      throw new Error(`${variable}: cannot read ${path} (${error instanceof Error ? error.message : error})`);
+    }
+  };
+  const tls: ConnectionOptions = {
+    ca: read(config.REDIS_TLS_CA, "REDIS_TLS_CA"),
+    cert: read(config.REDIS_TLS_CERT, "REDIS_TLS_CERT"),
+    key: read(config.REDIS_TLS_KEY, "REDIS_TLS_KEY"),
+  };
+  return { url, tls: Object.fromEntries(Object.entries(tls).filter(([, value]) => value !== undefined)) };
+}
+
+/**
  * A Redis connection for a service: commands fail fast while disconnected (the relay and consumer
  * loops own the retrying, with backoff) and ioredis keeps reconnecting in the background. Unless
  * `blocking` (a connection for BLOCK reads, which has its own watchdog), a command unanswered after
  * COMMAND_TIMEOUT_MS fails; see `recoverIfSilent`.
  */
 export function connectRedis(
-  url: string,
+  target: RedisTarget | string,
   logger: Logger,
   name: string,
   options: { onReconnect?: () => void; blocking?: boolean } = {},
 ): Redis {
+  const { url, tls } = typeof target === "string" ? { url: target, tls: undefined } : target;
   const redis = new Redis(url, {
+    ...(tls ? { tls } : {}),
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

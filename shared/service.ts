@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Config, redisUrlOf } from "./config";
+import type { Config } from "./config";
 import { startConsumer } from "./consumer";
 import type { Db } from "./db";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 import { createOutboxRelay, outboxBacklog } from "./outbox";
 import type { Projection } from "./projection";
-import { closeRedis, connectRedis } from "./redis";
+import { closeRedis, connectRedis, redisTargetOf } from "./redis";
 import { createStreamReader } from "./stream";
 
 type Closer = { name: string; close(): unknown };
@@ -77,6 +77,8 @@ export function serveUntilSignalled(deps: {
 export async function runMain(name: string, main: () => Promise<void>): Promise<void> {
   // A stop requested while starting: nothing is serving or half-written yet, so leave at once, cleanly.
   // serveUntilSignalled replaces these with the graceful drain.
+  // Owner-only for everything the service creates: SQLite files with their WAL, keys, lock files.
+  process.umask(0o077);
   const leave = () => process.exit(0);
   process.once("SIGTERM", leave);
   process.once("SIGINT", leave);
@@ -105,9 +107,9 @@ export function startStreamPlumbing(deps: {
   onCommitted?: () => void;
 }) {
   const { service, config, db, projection, logger, metrics, now, onCommitted } = deps;
-  const redisUrl = redisUrlOf(config);
+  const target = redisTargetOf(config);
   const connect = (name: string, blocking = false) =>
-    connectRedis(redisUrl, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
+    connectRedis(target, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
   const redis = connect(service);
   const relay = createOutboxRelay({ db, redis, streamKey: config.STREAM_KEY, producer: service, logger });
   const consumer = startConsumer({

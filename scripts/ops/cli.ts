@@ -1,7 +1,7 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { type Config, redisUrlOf } from "../../shared/config";
+import type { Config } from "../../shared/config";
 import { createLogger } from "../../shared/log";
-import { connectRedis, type Redis, whenReady } from "../../shared/redis";
+import { connectRedis, type Redis, redisTargetOf, whenReady } from "../../shared/redis";
 
 /** Exit codes of every command: 0 done, 1 failed, 2 bad usage. */
 export const DONE = 0;
@@ -34,7 +34,7 @@ export function createContext(config: Config, env: Record<string, string | undef
     config,
     env,
     async redis() {
-      connection ??= connectRedis(redisUrlOf(config), createLogger("ops", "silent"), "ops");
+      connection ??= connectRedis(redisTargetOf(config), createLogger("ops", "silent"), "ops");
       await whenReady(connection, 5000);
       return connection;
     },

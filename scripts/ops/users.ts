@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { hashPassword } from "../../accounts/auth";
 import { accountCreated } from "../../accounts/domain";
+import { passwordProblems } from "../../accounts/password-policy";
 import { createAccountBody } from "../../accounts/schemas";
+import { createSessionStore } from "../../accounts/sessions";
 import { createAccountsStore } from "../../accounts/store";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
 import { envelopeOf } from "../../shared/wire";
@@ -11,7 +13,6 @@ import { type Command, type Context, DONE, Failure, parseOptions, positionals, U
 import { readPassword } from "./password";
 
 const USERNAME = /^[A-Za-z0-9._-]{1,100}$/;
-export const MIN_PASSWORD_LENGTH = 8;
 
 export const user: Command = {
   usage: `usage: bun run ops -- user <subcommand>
@@ -20,12 +21,13 @@ Users of the accounts service, written to DATA_DIR/accounts.sqlite (a running se
 
   user add USERNAME [--account NAME]   create a user; with --account also an account NAME owned by it,
                                        whose AccountCreated event the accounts service then publishes
-  user passwd USERNAME                 set a user's password (tokens already issued stay valid until
-                                       they expire)
+  user passwd USERNAME                 set a user's password and log out all its sessions (refresh
+                                       tokens are revoked; access tokens expire within TOKEN_TTL_SECONDS)
 
 The password comes from the environment variable OPS_PASSWORD, else it is asked for at a terminal
-(twice, not shown), else it is the first line of stdin; never from the command line. It is at least
-${MIN_PASSWORD_LENGTH} characters. USERNAME is 1 to 100 of A-Z a-z 0-9 . _ -.
+(twice, not shown), else it is the first line of stdin; never from the command line. It has at least
+PASSWORD_MIN_LENGTH (default 12) characters, does not contain the username, is not a common password
+and not one character repeated. USERNAME is 1 to 100 of A-Z a-z 0-9 . _ -.
 Exit 1 when the user already exists (add) or does not exist (passwd); 2 for a bad username or password.`,
   async run(args, context) {
     const [subcommand, ...rest] = args;
@@ -49,11 +51,10 @@ function username(value: string | undefined): string {
   return value;
 }
 
-async function newPasswordHash(context: Context): Promise<string> {
+async function newPasswordHash(context: Context, name: string): Promise<string> {
   const password = await readPassword(context.env);
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
+  const problems = passwordProblems(password, name, context.config.PASSWORD_MIN_LENGTH);
+  if (problems.length > 0) throw new UsageError(`the password ${problems.join(", ")}`);
   return hashPassword(password);
 }
 
@@ -80,7 +81,7 @@ async function add(args: string[], context: Context): Promise<number> {
   try {
     const store = createAccountsStore(database.db);
     if (store.findUser(name)) throw new Failure(`user "${name}" already exists; nothing changed`);
-    const passwordHash = await newPasswordHash(context);
+    const passwordHash = await newPasswordHash(context, name);
     const now = new Date();
     const createdAt = now.toISOString();
     const newUser = { username: name, passwordHash, createdAt };
@@ -124,10 +125,11 @@ async function passwd(args: string[], context: Context): Promise<number> {
   const database = openAccounts(context);
   try {
     if (!createAccountsStore(database.db).findUser(name)) throw new Failure(`no user "${name}"`);
-    const passwordHash = await newPasswordHash(context);
+    const passwordHash = await newPasswordHash(context, name);
     const changed = createAccountsStore(database.db).setPasswordHash(name, passwordHash);
     if (!changed) throw new Failure(`no user "${name}"`);
-    console.log(`changed the password of "${name}"`);
+    createSessionStore(database.db, context.config.REFRESH_TOKEN_TTL_SECONDS).endAllOf(name, new Date());
+    console.log(`changed the password of "${name}" and logged out its sessions`);
     return DONE;
   } finally {
     database.close();

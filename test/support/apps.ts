@@ -5,11 +5,14 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { SignJWT } from "jose";
 import { uuidv7 } from "uuidv7";
 import { createApp as createAccountsApp } from "../../accounts/app";
-import { issueToken, loadSigningKey, type SigningKey } from "../../accounts/auth";
+import { issueToken } from "../../accounts/auth";
 import { createRevenueProjection } from "../../accounts/consumer";
 import { accountCreated } from "../../accounts/domain";
+import { type KeyRing, openKeyRing, type SigningKey } from "../../accounts/keys";
 import { createChangeHub } from "../../accounts/live";
+import { createLoginGuard, type LoginLimits } from "../../accounts/login-guard";
 import { seedDevelopmentUsers } from "../../accounts/seed";
+import { createSessionStore, refreshTokens } from "../../accounts/sessions";
 import {
   accounts,
   customers as accountsCustomers,
@@ -74,6 +77,13 @@ export const unreadableBodies: Case[] = [
   rejects("the body is a JSON string", 422, ["body"], () => ({ json: "x" })),
   rejects("the body is JSON null", 400, ["body"], () => raw("null", "application/json")),
   rejects("the body is a JSON number", 422, ["body"], () => ({ json: 42 })),
+  rejects("a key is given twice", 422, ["name"], () => raw('{"name":"a","name":"b"}', "application/json")),
+  rejects("a key is given twice, once escaped", 422, ["name"], () =>
+    raw('{"name":"a","n\u0061me":"b"}', "application/json"),
+  ),
+  rejects("the body is invalid UTF-8", 400, [], () =>
+    raw(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22]), "application/json"),
+  ),
 ];
 
 type Shared = Awaited<ReturnType<typeof openResources>>;
@@ -92,10 +102,12 @@ async function openResources(
   const streamKey = `test-stream-${crypto.randomUUID()}`;
   const logger = createLogger(service, "error");
   let database: SqliteDatabase | undefined;
+  let keys: KeyRing;
   let signingKey: SigningKey;
   try {
     database = openDatabase(join(dir.path, `${service}.sqlite`), join(ROOT, "migrations", service));
-    signingKey = await loadSigningKey({ keyFile: join(dir.path, "signing-key.jwk.json") });
+    keys = await openKeyRing({ keyFile: join(dir.path, "signing-keys.json") });
+    signingKey = await keys.current();
   } catch (error) {
     database?.close();
     await redis.stop();
@@ -131,6 +143,7 @@ async function openResources(
     database,
     connection,
     relay,
+    keys,
     signingKey,
     consumer,
     stuckAfterMs,
@@ -170,7 +183,7 @@ function harness(
     },
     /** The Authorization header showing `problem` to this app. */
     async badAuthorization(problem: AuthProblem): Promise<string | undefined> {
-      otherKey ??= loadSigningKey({ keyFile: join(shared.dir.path, "other-signing-key.jwk.json") });
+      otherKey ??= signingKeyIn(join(shared.dir.path, "other-signing-keys.json"));
       return badAuthorization(problem, { trusted: signingKey, other: await otherKey });
     },
     /** `Bearer <token>` for `username`, signed with the app's key. */
@@ -269,8 +282,20 @@ export async function startCustomersApp() {
 
 export type AccountsHarness = Awaited<ReturnType<typeof startAccountsApp>>;
 
+/** The current signing key of the key file at `keyFile` (created if missing), as accounts loads it. */
+export async function signingKeyIn(keyFile: string): Promise<SigningKey> {
+  return (await openKeyRing({ keyFile })).current();
+}
+
+/** Generous enough that no test other than the rate-limit ones meets them. */
+const TEST_LOGIN_LIMITS: LoginLimits = {
+  windowSeconds: 300,
+  maxFailuresPerUser: 10,
+  maxAttemptsPerClient: 1000,
+};
+
 /** The accounts app in process with user1/password1 (account 1) and user2/password2 (account 2) seeded. */
-export async function startAccountsApp() {
+export async function startAccountsApp(options: { loginLimits?: LoginLimits; clientIpHeader?: string } = {}) {
   const now = () => new Date();
   const hub = createChangeHub();
   const shared = await openResources(
@@ -292,7 +317,10 @@ export async function startAccountsApp() {
     redis: shared.connection,
     db: shared.database.db,
     store,
-    authenticate: createAuthenticator(shared.signingKey.publicKey),
+    sessions: createSessionStore(shared.database.db, 3600),
+    loginGuard: createLoginGuard(options.loginLimits ?? TEST_LOGIN_LIMITS),
+    clientIpHeader: options.clientIpHeader,
+    authenticate: createAuthenticator(shared.keys.verificationKey),
     tokenTtlSeconds: TOKEN_TTL_SECONDS,
     now,
     newEventId: uuidv7,
@@ -302,7 +330,13 @@ export async function startAccountsApp() {
     customersUrl: "http://customers.test",
   });
   await shared.relay.flush();
-  const tables = { users, accounts, customers: accountsCustomers, invoices: accountsInvoices };
+  const tables = {
+    users,
+    accounts,
+    customers: accountsCustomers,
+    invoices: accountsInvoices,
+    refresh_tokens: refreshTokens,
+  };
   return { ...harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys }), hub, app };
 }
 
@@ -338,6 +372,35 @@ const authorizations = {
   "the token is from another issuer": (keys) => signed(keys, (claims) => (claims.iss = "elsewhere")),
   "the token has no expiry": (keys) => signed(keys, (claims) => (claims.exp = undefined)),
   "the token names no user": (keys) => signed(keys, (claims) => (claims.sub = undefined)),
+  "the token has no issue time": (keys) => signed(keys, (claims) => (claims.iat = undefined)),
+  "the token is issued in the future": (keys) =>
+    signed(keys, (claims) => {
+      claims.iat = Number(claims.iat) + 3600;
+      claims.exp = Number(claims.iat) + 600;
+    }),
+  "the token is older than a day": (keys) =>
+    signed(keys, (claims) => {
+      claims.iat = Number(claims.iat) - 2 * 86_400;
+      claims.exp = Number(claims.iat) + 4 * 86_400;
+    }),
+  "the token is HS256 keyed with the public key": async ({ trusted }) => {
+    const secret = new TextEncoder().encode(JSON.stringify(trusted.publicJwk));
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = { sub: "user1", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat, exp: iat + 600 };
+    return `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: "HS256", kid: trusted.kid }).sign(secret)}`;
+  },
+  "the token names a foreign kid": async ({ other }) => {
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = { sub: "user1", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat, exp: iat + 600 };
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "not-a-published-key" });
+    return `Bearer ${await jwt.sign(other.privateKey)}`;
+  },
+  "the token's payload is tampered with": async ({ trusted }) => {
+    const [header, , signature] = (await issueToken(trusted, "user1", new Date(), 600)).split(".");
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = { sub: "user2", iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat, exp: iat + 600 };
+    return `Bearer ${header}.${base64url(claims)}.${signature}`;
+  },
 } satisfies Record<string, (keys: TokenKeys) => Promise<string | undefined>>;
 
 export type AuthProblem = keyof typeof authorizations;
@@ -350,7 +413,7 @@ export function badAuthorization(problem: AuthProblem, keys: TokenKeys): Promise
 
 /**
  * Asserts an RFC 9457 problem response with `status` whose `errors` names each of `fields`; a 401 about a
- * bearer token must also carry a WWW-Authenticate challenge, a failed password login must not.
+ * bearer token must also carry a WWW-Authenticate challenge, a failed login or refresh (/auth/...) must not.
  */
 export function expectProblem(reply: Reply, status: number, fields: string[] = [], path = ""): void {
   const { type, title, detail, errors } = reply.body;
@@ -369,6 +432,6 @@ export function expectProblem(reply: Reply, status: number, fields: string[] = [
       Array.isArray(messages) && messages.length > 0 && messages.every((m) => typeof m === "string"),
     ).toBe(true);
   }
-  if (status === 401 && path === "/auth/login") expect(reply.headers.get("www-authenticate")).toBeNull();
+  if (status === 401 && path.startsWith("/auth/")) expect(reply.headers.get("www-authenticate")).toBeNull();
   else if (status === 401) expect(reply.headers.get("www-authenticate")).toStartWith("Bearer");
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { loadSigningKey, type SigningKey } from "../../accounts/auth";
+import { type SigningKey, signingKeyFileOf } from "../../accounts/keys";
 import { login, request } from "../support/api";
-import { type AuthProblem, badAuthorization, expectProblem } from "../support/apps";
+import { type AuthProblem, badAuthorization, expectProblem, signingKeyIn } from "../support/apps";
 import { startRedis, type TestRedis } from "../support/resources";
 import { settled, startSystem, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
@@ -18,8 +18,8 @@ beforeAll(async () => {
   system = await startSystem(redis);
   // The key accounts created on its first start, loaded as accounts loads it, and a key nobody trusts.
   keys = {
-    trusted: await loadSigningKey({ keyFile: join(system.dataDir, "accounts-signing-key.jwk.json") }),
-    other: await loadSigningKey({ keyFile: join(system.dataDir, "other-signing-key.jwk.json") }),
+    trusted: await signingKeyIn(signingKeyFileOf(system.dataDir)),
+    other: await signingKeyIn(join(system.dataDir, "other-signing-keys.json")),
   };
   user1 = await login(system.accounts.url, "user1", "password1");
   user2 = await login(system.accounts.url, "user2", "password2");

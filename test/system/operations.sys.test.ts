@@ -260,7 +260,7 @@ describe("lifecycle", () => {
       });
       // Seeding the development users (argon2id) keeps it starting for a while: stop it in the middle.
       await eventually("the signing key to be written", () =>
-        Bun.file(join(dir.path, "accounts-signing-key.jwk.json")).exists(),
+        Bun.file(join(dir.path, "accounts-signing-keys.json")).exists(),
       );
       child.kill("SIGTERM");
       expect(await child.exited).toBe(0);

@@ -303,7 +303,15 @@ describe("user", () => {
 
     const short = await runOps(system.env, ["user", "add", "bob"], { env: { OPS_PASSWORD: "short" } });
     expect(short.code).toBe(2);
-    expect(short.stderr).toContain("at least 8 characters");
+    expect(short.stderr).toContain("at least 12 characters");
+    const named = await runOps(system.env, ["user", "add", "bob"], {
+      env: { OPS_PASSWORD: "bob-the-builder" },
+    });
+    expect([named.code, named.stderr.includes("must not contain the username")]).toEqual([2, true]);
+    const common = await runOps(system.env, ["user", "add", "bob"], {
+      env: { OPS_PASSWORD: "Password1234" },
+    });
+    expect([common.code, common.stderr.includes("is too common")]).toEqual([2, true]);
     const refused = await request("POST", `${system.accounts.url}/auth/login`, {
       json: { username: "bob", password: "short" },
     });
@@ -316,8 +324,11 @@ describe("user", () => {
     expect(badName.code).toBe(2);
   }, 60_000);
 
-  test("user passwd: the new password logs in and the old one no longer does", async () => {
+  test("user passwd: the new password logs in, the old one no longer does, sessions are revoked", async () => {
     const { system } = await withSystem();
+    const session = await request<{ refresh_token: string }>("POST", `${system.accounts.url}/auth/login`, {
+      json: { username: "user1", password: "password1" },
+    });
     const changed = await runOps(system.env, ["user", "passwd", "user1"], { stdin: "a new password\n" });
     expect(changed.code).toBe(0);
     expect(changed.stdout + changed.stderr).not.toContain("a new password");
@@ -326,6 +337,10 @@ describe("user", () => {
       json: { username: "user1", password: "password1" },
     });
     expect(old.status).toBe(401);
+    const refreshed = await request("POST", `${system.accounts.url}/auth/refresh`, {
+      json: { refresh_token: session.body.refresh_token },
+    });
+    expect(refreshed.status).toBe(401);
 
     const unknown = await runOps(system.env, ["user", "passwd", "nobody"], {
       env: { OPS_PASSWORD: "whatever123" },

@@ -1,0 +1,120 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, eq, isNull, lt } from "drizzle-orm";
+import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Db } from "../shared/db";
+import { users } from "./store";
+
+/**
+ * Refresh tokens, one row each, stored only as a SHA-256 hash. Every refresh replaces the token with a new
+ * one of the same family; presenting a replaced token again (a stolen copy) revokes the whole family.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    familyId: text("family_id").notNull(),
+    username: text("username")
+      .notNull()
+      .references(() => users.username),
+    issuedAt: text("issued_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    /** Set when the token was used (replaced) or its family logged out or was revoked. */
+    revokedAt: text("revoked_at"),
+  },
+  (table) => [
+    index("refresh_tokens_family").on(table.familyId),
+    index("refresh_tokens_user").on(table.username),
+  ],
+);
+
+export type RefreshOutcome =
+  | { kind: "refreshed"; username: string; refreshToken: string }
+  | { kind: "invalid" }
+  | { kind: "reused"; username: string };
+
+export type SessionStore = ReturnType<typeof createSessionStore>;
+
+export function createSessionStore(db: Db, ttlSeconds: number) {
+  const issue = (tx: Db, username: string, familyId: string, now: Date): string => {
+    const token = randomBytes(32).toString("base64url");
+    tx.insert(refreshTokens)
+      .values({
+        tokenHash: hashOf(token),
+        familyId,
+        username,
+        issuedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+      })
+      .run();
+    return token;
+  };
+  const revokeFamily = (tx: Db, familyId: string, now: Date) =>
+    tx
+      .update(refreshTokens)
+      .set({ revokedAt: now.toISOString() })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+      .run();
+
+  return {
+    ttlSeconds,
+
+    /** A new refresh token for a login (a new family); expired rows of the user are cleared on the way. */
+    start(username: string, now: Date): string {
+      return db.transaction((tx) => {
+        tx.delete(refreshTokens)
+          .where(and(eq(refreshTokens.username, username), lt(refreshTokens.expiresAt, now.toISOString())))
+          .run();
+        return issue(tx, username, randomBytes(16).toString("hex"), now);
+      });
+    },
+
+    /** Swaps a live refresh token for a new one; a replaced one revokes its family (theft detected). */
+    refresh(token: string, now: Date): RefreshOutcome {
+      return db.transaction((tx): RefreshOutcome => {
+        const row = tx
+          .select()
+          .from(refreshTokens)
+          .where(eq(refreshTokens.tokenHash, hashOf(token)))
+          .get();
+        if (!row || row.expiresAt <= now.toISOString()) return { kind: "invalid" };
+        if (row.revokedAt !== null) {
+          revokeFamily(tx, row.familyId, now);
+          return { kind: "reused", username: row.username };
+        }
+        tx.update(refreshTokens)
+          .set({ revokedAt: now.toISOString() })
+          .where(eq(refreshTokens.tokenHash, row.tokenHash))
+          .run();
+        return {
+          kind: "refreshed",
+          username: row.username,
+          refreshToken: issue(tx, row.username, row.familyId, now),
+        };
+      });
+    },
+
+    /** Logout: revokes the token's family; an unknown token changes nothing. */
+    end(token: string, now: Date): void {
+      db.transaction((tx) => {
+        const row = tx
+          .select()
+          .from(refreshTokens)
+          .where(eq(refreshTokens.tokenHash, hashOf(token)))
+          .get();
+        if (row) revokeFamily(tx, row.familyId, now);
+      });
+    },
+
+    /** Every session of a user, e.g. after a password change. */
+    endAllOf(username: string, now: Date): void {
+      db.update(refreshTokens)
+        .set({ revokedAt: now.toISOString() })
+        .where(and(eq(refreshTokens.username, username), isNull(refreshTokens.revokedAt)))
+        .run();
+    },
+  };
+}
+
+function hashOf(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, test } from "bun:test";
+import fc from "fast-check";
+import { type AccountsHarness, type Send, startAccountsApp } from "../support/apps";
+import {
+  expectSafeAnswer,
+  HOSTILE_RUNS,
+  hostileBody,
+  hostileHeaders,
+  hostileQuery,
+  hostileSegment,
+} from "../support/hostile";
+import { testSeed } from "../support/random";
+
+let app: AccountsHarness;
+let user1: string;
+
+beforeAll(async () => {
+  app = await startAccountsApp();
+  user1 = await app.bearer("user1");
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const SEED = testSeed(20_261_124);
+const noBody = fc.constant<Send>({});
+const accountId = fc.oneof(hostileSegment, fc.constantFrom("1", "2"));
+const authorization = fc.constantFrom("valid", "valid", "valid", "none", "garbage");
+
+type Route = { route: string; method: string; path: fc.Arbitrary<string>; send: fc.Arbitrary<Send> };
+
+const routes: Route[] = [
+  {
+    route: "POST /auth/login",
+    method: "POST",
+    path: fc.constant("/auth/login"),
+    send: hostileBody(["username", "password"]),
+  },
+  {
+    route: "POST /auth/refresh",
+    method: "POST",
+    path: fc.constant("/auth/refresh"),
+    send: hostileBody(["refresh_token"]),
+  },
+  {
+    route: "POST /auth/logout",
+    method: "POST",
+    path: fc.constant("/auth/logout"),
+    send: hostileBody(["refresh_token"]),
+  },
+  {
+    route: "POST /accounts",
+    method: "POST",
+    path: fc.constant("/accounts"),
+    send: hostileBody(["name", "description"]),
+  },
+  {
+    route: "GET /accounts",
+    method: "GET",
+    path: hostileQuery(["limit"]).map((q) => `/accounts?${q}`),
+    send: noBody,
+  },
+  { route: "GET /accounts/:id", method: "GET", path: accountId.map((id) => `/accounts/${id}`), send: noBody },
+  {
+    route: "GET /accounts/:id/customers",
+    method: "GET",
+    path: fc
+      .tuple(accountId, hostileQuery(["limit", "after"]))
+      .map(([id, q]) => `/accounts/${id}/customers?${q}`),
+    send: noBody,
+  },
+  {
+    route: "DELETE /accounts/:id",
+    method: "DELETE",
+    path: hostileSegment.map((id) => `/accounts/${id}`),
+    send: noBody,
+  },
+  {
+    route: "GET /.well-known/jwks.json",
+    method: "GET",
+    path: hostileQuery(["kid"]).map((q) => `/.well-known/jwks.json?${q}`),
+    send: noBody,
+  },
+];
+
+describe("hostile input to every accounts route (fast-check)", () => {
+  test.each(routes.map((r) => [r.route, r] as const))(
+    "%s: only 2xx/4xx, problem bodies, nothing stored or published when refused",
+    async (_, { method, path, send }) => {
+      await fc.assert(
+        fc.asyncProperty(path, send, hostileHeaders, authorization, async (target, sent, headers, auth) => {
+          const before = await app.footprint();
+          const reply = await app.call(method, target, {
+            ...sent,
+            headers: { ...headers, ...sent.headers },
+            authorization: auth === "valid" ? user1 : auth === "garbage" ? "Bearer x.y.z" : undefined,
+          });
+          expectSafeAnswer(reply, before, await app.footprint(), `${method} ${target}`);
+        }),
+        { numRuns: HOSTILE_RUNS, seed: SEED },
+      );
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { login, request } from "../support/api";
+import { stoppedAfterEachTest } from "../support/lifecycle";
+import { runOps } from "../support/ops";
+import { eventually } from "../support/resources";
+import { settled } from "../support/services";
+
+const run = stoppedAfterEachTest();
+
+type Jwks = { keys: { kid: string }[] };
+
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString()) as { kid: string }).kid;
+
+describe("signing key rotation while both services serve", () => {
+  test("old and new tokens both work after a rotation; a forced one cuts off the dropped key's tokens", async () => {
+    const redis = await run.redis();
+    const system = await run.system(redis, { JWKS_CACHE_SECONDS: "2" });
+    await settled(system, redis.client);
+    const createCustomer = (token: string) =>
+      request("POST", `${system.customers.url}/customers`, {
+        token,
+        json: { name: "Rotation Test", account_id: "1" },
+      });
+    const listAccounts = (token: string) => request("GET", `${system.accounts.url}/accounts`, { token });
+
+    const first = await login(system.accounts.url, "user1", "password1");
+    expect((await createCustomer(first)).status).toBe(201);
+
+    const rotated = await runOps(system.env, ["keys", "rotate"]);
+    expect(rotated.code).toBe(0);
+    const second = await login(system.accounts.url, "user1", "password1");
+    expect(kidOf(second)).not.toBe(kidOf(first));
+    // customers has the first key cached: the new kid makes it fetch the key set again at once.
+    expect((await createCustomer(second)).status).toBe(201);
+    expect((await createCustomer(first)).status).toBe(201);
+    expect((await listAccounts(first)).status).toBe(200);
+    const published = await request<Jwks>("GET", `${system.accounts.url}/.well-known/jwks.json`);
+    expect(published.body.keys.map((key) => key.kid)).toEqual([kidOf(second), kidOf(first)]);
+
+    const listed = await runOps(system.env, ["keys", "list"]);
+    expect(listed.stdout).toContain(`current   ${kidOf(second)}`);
+    expect(listed.stdout).toContain(`previous  ${kidOf(first)}`);
+
+    // The current key is younger than the token lifetime: dropping the previous one needs --force.
+    const refused = await runOps(system.env, ["keys", "rotate"]);
+    expect([refused.code, refused.stderr.includes("--force")]).toEqual([1, true]);
+    const forced = await runOps(system.env, ["keys", "rotate", "--force"]);
+    expect(forced.code).toBe(0);
+    const third = await login(system.accounts.url, "user1", "password1");
+    expect((await createCustomer(third)).status).toBe(201);
+    expect((await createCustomer(second)).status).toBe(201);
+    expect((await listAccounts(first)).status).toBe(401);
+    // customers drops the first key when its cached key set expires (JWKS_CACHE_SECONDS).
+    await eventually(
+      "customers to refuse the dropped key",
+      async () => (await createCustomer(first)).status === 401,
+    );
+    expect(await createCustomer(third)).toMatchObject({ status: 201 });
+  }, 60_000);
+});
+
+describe("files under DATA_DIR", () => {
+  test("every file the services create is owner-only", async () => {
+    const redis = await run.redis();
+    const system = await run.system(redis);
+    await settled(system, redis.client);
+    await login(system.accounts.url, "user1", "password1");
+    const created = readdirSync(system.dataDir).filter((name) => !name.endsWith(".log"));
+    expect(created).toEqual(
+      expect.arrayContaining([
+        "accounts.sqlite",
+        "accounts.sqlite-wal",
+        "customers.sqlite",
+        "accounts-signing-keys.json",
+      ]),
+    );
+    for (const name of created) {
+      const mode = statSync(join(system.dataDir, name)).mode & 0o777;
+      expect({ name, mode: mode.toString(8) }).toEqual({
+        name,
+        mode: (statSync(join(system.dataDir, name)).isDirectory() ? 0o700 : 0o600).toString(8),
+      });
+    }
+  }, 60_000);
+});
