@@ -5,7 +5,7 @@ import { fieldErrors, parseJsonBody, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
-import { issueToken, type SigningKey, verifyPassword } from "./auth";
+import { issueToken, type SigningKey } from "./auth";
 import {
   accountCreated,
   accountDeleted,
@@ -14,6 +14,7 @@ import {
   checkAccountReadable,
   customersPage,
 } from "./domain";
+import { verifyPassword } from "./password";
 import { createAccountBody, customersPageQuery, loginBody, type TokenResponse } from "./schemas";
 import {
   type AccountsStore,

@@ -43,7 +43,7 @@ await runMain("customers", async () => {
     now,
     newEventId: uuidv7,
   });
-  serveUntilSignalled({
+  await serveUntilSignalled({
     app,
     hostname: config.HOST,
     port: config.CUSTOMERS_PORT,
