@@ -78,7 +78,7 @@ await runMain("accounts", async () => {
     now,
     newEventId: uuidv7,
   });
-  serveUntilSignalled({
+  await serveUntilSignalled({
     app,
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,

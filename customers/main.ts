@@ -45,7 +45,7 @@ await runMain("customers", async () => {
     now,
     newEventId: uuidv7,
   });
-  serveUntilSignalled({
+  await serveUntilSignalled({
     app,
     hostname: config.HOST,
     port: config.CUSTOMERS_PORT,
