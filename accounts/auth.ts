@@ -21,19 +21,6 @@ export function issueToken(
     .sign(key.privateKey);
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return Bun.password.hash(password, { algorithm: "argon2id" });
-}
-
-// Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
-const decoyHash = hashPassword("decoy password that matches no one");
-
-/** Whether `password` matches `hash`; with no hash (unknown user) it still spends a full verification. */
-export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
-  const matches = await Bun.password.verify(password, hash ?? (await decoyHash));
-  return hash !== undefined && matches;
-}
-
 /** Accepts a valid token only while its user still exists here (a token can outlive its user's row). */
 export function onlyKnownUsers(
   authenticate: Authenticate,

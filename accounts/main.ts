@@ -85,15 +85,9 @@ await runMain("accounts", async () => {
     dashboardOrigins: dashboardOriginsOf(config),
     customersUrl: customersPublicUrlOf(config),
   });
-  serveUntilSignalled({
-    // Open event streams end first, or the server's drain would wait on them.
-    app: {
-      listen: (options) => app.listen(options),
-      stop: () => {
-        hub.close();
-        return app.stop();
-      },
-    },
+  await serveUntilSignalled({
+    app,
+    beforeStop: () => hub.close(),
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,
     logger,

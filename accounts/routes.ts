@@ -5,7 +5,7 @@ import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/h
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
-import { issueToken, verifyPassword } from "./auth";
+import { issueToken } from "./auth";
 import {
   accountCreated,
   accountDeleted,
@@ -17,6 +17,7 @@ import {
 import type { KeyRing } from "./keys";
 import type { ChangeHub } from "./live";
 import type { LoginGuard } from "./login-guard";
+import { verifyPassword } from "./password";
 import {
   createAccountBody,
   customersPageQuery,

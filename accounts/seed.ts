@@ -1,6 +1,6 @@
 import type { EventEnvelope } from "../shared/wire";
-import { hashPassword } from "./auth";
 import type { DevUser } from "./domain";
+import { hashPassword } from "./password";
 import type { Account, AccountsStore } from "./store";
 
 /**

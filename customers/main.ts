@@ -46,7 +46,7 @@ await runMain("customers", async () => {
     newEventId: uuidv7,
     dashboardOrigins: dashboardOriginsOf(config),
   });
-  serveUntilSignalled({
+  await serveUntilSignalled({
     app,
     hostname: config.HOST,
     port: config.CUSTOMERS_PORT,

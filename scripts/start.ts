@@ -1,11 +1,12 @@
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
-import { RedisServerMissingError, spawnRedisServer } from "../shared/redis-server";
-import { buildWeb } from "./build-web";
+import { RedisServerMissingError, type RedisServerProcess, spawnRedisServer } from "../shared/redis-server";
+import { currentRuntime, runtimeCommand } from "../shared/runtime";
 
-// Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services.
-const root = join(import.meta.dir, "..");
+// Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services,
+// under the runtime running this script (npm start: Bun; npm run start:node, start:deno).
+const root = join(import.meta.dirname, "..");
 // Owner-only for what Redis writes under DATA_DIR (its AOF), like the services' own files.
 process.umask(0o077);
 
@@ -21,14 +22,16 @@ try {
   fail(error instanceof ConfigError ? error.message : String(error));
 }
 
-// The dashboard's script, fresh from web/ (npm install builds it too; the services only read it).
+// The dashboard's script, fresh from web/ (npm install builds it too; the services only read it). The
+// bundler is Bun's, whichever runtime runs this script.
+const [bundler, ...buildArgs] = runtimeCommand("bun", join(root, "scripts", "build-web.ts"));
 try {
-  await buildWeb();
+  execFileSync(bundler as string, buildArgs, { stdio: ["ignore", "inherit", "inherit"] });
 } catch (error) {
   fail(`could not build the dashboard (web/): ${String(error)}`);
 }
 
-let redis: Subprocess | null = null;
+let redis: RedisServerProcess | null = null;
 if (!config.REDIS_URL) {
   try {
     redis = await spawnRedisServer({
@@ -54,15 +57,15 @@ const env = {
   REDIS_URL: redisUrlOf(config),
   LOG_FORMAT: process.env.LOG_FORMAT || (process.stderr.isTTY ? "pretty" : "json"),
 };
-const services = ["accounts", "customers"].map((name) =>
-  Bun.spawn([process.execPath, join(root, name, "main.ts")], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "inherit", "inherit"],
-  }),
-);
+const runtime = currentRuntime();
+const services = ["accounts", "customers"].map((name) => {
+  const [command, ...args] = runtimeCommand(runtime, join(root, name, "main.ts")) as [string, ...string[]];
+  const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { kill: (signal: NodeJS.Signals) => child.kill(signal), exited };
+});
 console.log(
-  `accounts on http://${config.HOST}:${config.ACCOUNTS_PORT}, customers on http://${config.HOST}:${config.CUSTOMERS_PORT}; Ctrl-C stops everything`,
+  `accounts on http://${config.HOST}:${config.ACCOUNTS_PORT}, customers on http://${config.HOST}:${config.CUSTOMERS_PORT} (${runtime}); Ctrl-C stops everything`,
 );
 
 let stopping = false;

@@ -1,14 +1,38 @@
-import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { drizzle } from "drizzle-orm/bun-sqlite";
-import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import { currentRuntime, type Runtime } from "./runtime";
 
 /** drizzle's common synchronous SQLite API: store code is written against this, not a driver. */
 export type Db = BaseSQLiteDatabase<"sync", unknown>;
 
 export type SqliteDatabase = { db: Db; path: string; close(): void };
+
+/** One SQLite driver behind drizzle: how to open a file, run a statement on it, and migrate it. */
+export type SqliteDriver = {
+  name: string;
+  open(
+    path: string,
+    options: { readonly: boolean },
+  ): { db: Db; exec(statement: string): void; migrate(migrationsFolder: string): void; close(): void };
+};
+
+/** The SQLite driver for a runtime, loaded only there (each imports a module the others cannot load). */
+export async function loadSqliteDriver(runtime: Runtime): Promise<SqliteDriver> {
+  switch (runtime) {
+    case "bun":
+      return (await import("./sqlite/bun")).bunSqlite;
+    case "node":
+      return (await import("./sqlite/better-sqlite3")).betterSqlite3;
+    case "deno":
+      return (await import("./sqlite/node-sqlite")).nodeSqlite;
+  }
+}
+
+const driver = await loadSqliteDriver(currentRuntime());
+
+/** The name of the SQLite driver this process uses (`bun:sqlite`, `better-sqlite3` or `node:sqlite`). */
+export const sqliteDriverName = driver.name;
 
 /**
  * Opens (creating if needed) a SQLite file in WAL mode with full fsync on commit, and applies the
@@ -16,13 +40,25 @@ export type SqliteDatabase = { db: Db; path: string; close(): void };
  */
 export function openDatabase(path: string, migrationsFolder: string): SqliteDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const sqlite = new Database(path, { create: true, strict: true });
+  const sqlite = driver.open(path, { readonly: false });
   sqlite.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit that returned survives a power loss; a 201 promises exactly that.
   sqlite.exec("PRAGMA synchronous = FULL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA foreign_keys = ON");
-  const db = drizzle({ client: sqlite });
-  migrate(db, { migrationsFolder });
-  return { db, path, close: () => sqlite.close() };
+  sqlite.migrate(migrationsFolder);
+  return { db: sqlite.db, path, close: () => sqlite.close() };
+}
+
+/**
+ * Opens an existing SQLite file as it is, without migrations: read-only for inspecting a running
+ * service's database, or writable for maintenance that brings its own transactions.
+ */
+export function connectDatabase(
+  path: string,
+  options: { readonly: boolean; busyTimeoutMs: number },
+): SqliteDatabase & { exec(statement: string): void } {
+  const sqlite = driver.open(path, { readonly: options.readonly });
+  sqlite.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs)}`);
+  return { db: sqlite.db, path, exec: (statement) => sqlite.exec(statement), close: () => sqlite.close() };
 }

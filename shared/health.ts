@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import type { Consumer } from "./consumer";
-import type { Db } from "./db";
+import { type Db, sqliteDriverName } from "./db";
 import { outboxBacklog } from "./outbox";
 import { type Redis, recoverIfSilent } from "./redis";
+import { currentRuntime } from "./runtime";
 
 export type HealthDeps = {
   db: Db;
@@ -18,7 +19,7 @@ type Check = { ok: boolean; detail?: string };
 /**
  * `GET /health/live`: the process answers. `GET /health/ready`: 200 only when Redis answers, SQLite takes
  * a write lock, the consumer loop is running and coming round, and no stream gap is pending; else 503.
- * Both, and `GET /health`, name the service and give the consumer's position, lag and last apply time.
+ * Both, and `GET /health`, name the service and its runtime and give the consumer's position, lag and last apply time.
  */
 export function healthRoutes(service: string, deps: HealthDeps) {
   const details = () => {
@@ -41,6 +42,7 @@ export function healthRoutes(service: string, deps: HealthDeps) {
   const report = (status: string, checks?: Record<string, Check>) => ({
     service,
     status,
+    runtime: { name: currentRuntime(), sqlite: sqliteDriverName },
     ...(checks ? { checks } : {}),
     consumer: details(),
     outbox: outboxBacklog(deps.db),

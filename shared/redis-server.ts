@@ -1,5 +1,7 @@
-import { mkdirSync } from "node:fs";
-import type { Subprocess } from "bun";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { connect } from "node:net";
+import { delimiter, join } from "node:path";
 
 export type RedisServerOptions = {
   port: number;
@@ -8,25 +10,39 @@ export type RedisServerOptions = {
   logFile?: string;
 };
 
+/** A running `redis-server` child. */
+export type RedisServerProcess = {
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when ended by a signal). */
+  exited: Promise<number | null>;
+};
+
 export class RedisServerMissingError extends Error {
   override name = "RedisServerMissingError";
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return null;
 }
 
 /**
  * Starts a local `redis-server` child with AOF persistence under `dir`, no RDB snapshots and no eviction,
  * and resolves once it answers PING.
  */
-export async function spawnRedisServer(options: RedisServerOptions): Promise<Subprocess> {
-  const binary = Bun.which("redis-server");
+export async function spawnRedisServer(options: RedisServerOptions): Promise<RedisServerProcess> {
+  const binary = onPath("redis-server");
   if (!binary) {
     throw new RedisServerMissingError(
       "redis-server was not found on PATH: install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or set REDIS_URL to an existing Redis",
     );
   }
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  const child = Bun.spawn(
+  const child = spawn(
+    binary,
     [
-      binary,
       "--port",
       String(options.port),
       "--bind",
@@ -44,44 +60,42 @@ export async function spawnRedisServer(options: RedisServerOptions): Promise<Sub
       "--logfile",
       options.logFile ?? "",
     ],
-    { stdout: "ignore", stderr: "inherit" },
+    { stdio: ["ignore", "ignore", "inherit"] },
   );
-  await waitForPing(options.port, child);
-  return child;
-}
-
-async function waitForPing(port: number, child: Subprocess): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} at start`);
-    if (await answersPing(port)) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING`);
-}
-
-async function answersPing(port: number): Promise<boolean> {
-  try {
-    const reply = await new Promise<string>((resolve, reject) => {
-      let received = "";
-      Bun.connect({
-        hostname: "127.0.0.1",
-        port,
-        socket: {
-          open: (socket) => void socket.write("PING\r\n"),
-          data: (socket, data) => {
-            received += data.toString();
-            if (received.includes("\r\n")) {
-              socket.end();
-              resolve(received);
-            }
-          },
-          error: (_socket, error) => reject(error),
-          connectError: (_socket, error) => reject(error),
-        },
-      }).catch(reject);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      exitCode = code;
+      resolve(code);
     });
-    return reply.startsWith("+PONG");
-  } catch {
-    return false;
+    child.once("error", () => {
+      exitCode = -1;
+      resolve(-1);
+    });
+  });
+  const server = { kill: (signal: NodeJS.Signals = "SIGTERM") => void child.kill(signal), exited };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (exitCode !== undefined) throw new Error(`redis-server exited with code ${exitCode} at start`);
+    if (await answersPing(options.port)) return server;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
+  server.kill();
+  throw new Error(`redis-server on port ${options.port} did not answer PING`);
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let received = "";
+    const socket = connect({ host: "127.0.0.1", port }, () => void socket.write("PING\r\n"));
+    socket.setEncoding("utf8");
+    socket.on("data", (data) => {
+      received += data;
+      if (received.includes("\r\n")) {
+        socket.end();
+        resolve(received.startsWith("+PONG"));
+      }
+    });
+    socket.on("error", () => resolve(false));
+    socket.on("close", () => resolve(received.startsWith("+PONG")));
+  });
 }

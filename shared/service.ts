@@ -8,39 +8,30 @@ import type { Metrics } from "./metrics";
 import { createOutboxRelay, outboxBacklog } from "./outbox";
 import type { Projection } from "./projection";
 import { closeRedis, connectRedis, redisTargetOf } from "./redis";
+import { listen, type ServableApp } from "./serve";
 import { createStreamReader } from "./stream";
 
 type Closer = { name: string; close(): unknown };
-
-/** The part of an Elysia app this needs (Elysia's own type is too specific to each app to name here). */
-type Server = {
-  listen(options: {
-    hostname: string;
-    port: number;
-    reusePort: boolean;
-    maxRequestBodySize: number;
-  }): unknown;
-  stop(): Promise<unknown>;
-};
 
 /**
  * Serves an app until SIGTERM/SIGINT, then stops accepting requests, lets in-flight ones finish, and
  * closes the resources in the given order (loops before the connections they use) before exiting 0.
  */
-export function serveUntilSignalled(deps: {
-  app: Server;
+export async function serveUntilSignalled(deps: {
+  app: ServableApp;
   hostname: string;
   port: number;
   logger: Logger;
   closers: Closer[];
   graceMs: number;
   maxBodyBytes: number;
-}): void {
-  const { app, hostname, port, logger, closers, graceMs, maxBodyBytes } = deps;
-  // No port sharing: a second copy of a service must fail to start, not split the traffic. The app
-  // answers bodies over MAX_BODY_BYTES with a 413 problem; the server's own limit is a backstop on memory.
+  /** Runs first at shutdown: ends long-lived responses (event streams) the drain would otherwise wait on. */
+  beforeStop?: () => void;
+}): Promise<void> {
+  const { app, hostname, port, logger, closers, graceMs, maxBodyBytes, beforeStop } = deps;
+  // The app answers bodies over MAX_BODY_BYTES with a 413 problem; Bun's own limit is a backstop on memory.
   const backstop = Math.max(4 * maxBodyBytes, 1024 * 1024);
-  app.listen({ hostname, port, reusePort: false, maxRequestBodySize: backstop });
+  const server = await listen(app, { hostname, port, maxRequestBodySize: backstop });
   logger.info("listening", { url: `http://${hostname}:${port}` });
 
   let stopping = false;
@@ -53,7 +44,8 @@ export function serveUntilSignalled(deps: {
       process.exit(1);
     }, graceMs);
     try {
-      await app.stop();
+      beforeStop?.();
+      await server.stop();
       for (const closer of closers) {
         try {
           await closer.close();

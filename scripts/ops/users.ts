@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
-import { hashPassword } from "../../accounts/auth";
 import { accountCreated } from "../../accounts/domain";
+import { hashPassword } from "../../accounts/password";
 import { passwordProblems } from "../../accounts/password-policy";
 import { createAccountBody } from "../../accounts/schemas";
 import { createSessionStore } from "../../accounts/sessions";

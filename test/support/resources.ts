@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import Redis from "ioredis";
-import { spawnRedisServer } from "../../shared/redis-server";
+import { type RedisServerProcess, spawnRedisServer } from "../../shared/redis-server";
 
 /** A port nobody listens on right now. */
 export function freePort(): number {
@@ -40,7 +39,7 @@ export async function startRedis(options: { appendfsync?: "always" | "everysec" 
   const dir = tempDir("streamledger-redis-");
   const launch = () =>
     spawnRedisServer({ port, dir: dir.path, appendfsync: options.appendfsync ?? "always" });
-  let child: Subprocess | null = await launch();
+  let child: RedisServerProcess | null = await launch();
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { maxRetriesPerRequest: null });
   client.on("error", () => {});

@@ -2,9 +2,18 @@ import { openSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type Redis from "ioredis";
+import { parseRuntime, runtimeCommand } from "../../shared/runtime";
 import { eventually, freePort, type TestRedis, tempDir } from "./resources";
 
 const ROOT = join(import.meta.dir, "..", "..");
+
+/** The runtime the services run on in system tests: SERVICE_RUNTIME=bun|node|deno (default bun). */
+export const SERVICE_RUNTIME = parseRuntime(process.env.SERVICE_RUNTIME, "bun", "SERVICE_RUNTIME");
+
+/** The command line that runs a service's (or script's) TypeScript file under SERVICE_RUNTIME. */
+export function serviceCommand(script: string): string[] {
+  return runtimeCommand(SERVICE_RUNTIME, script);
+}
 
 export type ServiceName = "customers" | "accounts";
 
@@ -18,7 +27,7 @@ export type RunningService = {
   restart(): Promise<void>;
 };
 
-/** Spawns `<name>/main.ts` as a real process and waits until its /health names it. */
+/** Spawns `<name>/main.ts` as a real process under SERVICE_RUNTIME and waits until its /health names it. */
 export async function startService(name: ServiceName, env: Record<string, string>): Promise<RunningService> {
   const port = Number(env[name === "customers" ? "CUSTOMERS_PORT" : "ACCOUNTS_PORT"]);
   const url = `http://127.0.0.1:${port}`;
@@ -27,7 +36,7 @@ export async function startService(name: ServiceName, env: Record<string, string
 
   const launch = async () => {
     const log = openSync(logFile, "a");
-    child = Bun.spawn([process.execPath, join(ROOT, name, "main.ts")], {
+    child = Bun.spawn(serviceCommand(join(ROOT, name, "main.ts")), {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: "info", ...env },
       stdout: log,
@@ -36,7 +45,10 @@ export async function startService(name: ServiceName, env: Record<string, string
     await eventually(`${name} to answer /health`, async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
       const response = await fetch(`${url}/health`);
-      const body = (await response.json()) as { service?: string };
+      const body = (await response.json()) as { service?: string; runtime?: { name: string } };
+      if (body.service === name && body.runtime?.name !== SERVICE_RUNTIME) {
+        throw new Error(`${name} runs on ${body.runtime?.name}, not on SERVICE_RUNTIME ${SERVICE_RUNTIME}`);
+      }
       return body.service === name;
     });
   };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { login, request } from "../support/api";
 import { stoppedAfterEachTest } from "../support/lifecycle";
 import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
-import { settled, type TestSystem } from "../support/services";
+import { serviceCommand, settled, type TestSystem } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -236,7 +236,7 @@ describe("lifecycle", () => {
   });
 
   test("a service that cannot use its data directory exits 1 with the reason", async () => {
-    const child = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+    const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
       env: {
         ...process.env,
         DATA_DIR: "/proc/streamledger-cannot-write-here",
@@ -253,7 +253,7 @@ describe("lifecycle", () => {
     redis = await started.redis();
     const dir = tempDir("streamledger-early-stop-");
     try {
-      const child = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+      const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
         env: { ...process.env, REDIS_URL: redis.url, DATA_DIR: dir.path, ACCOUNTS_PORT: String(freePort()) },
         stdout: "pipe",
         stderr: "pipe",
@@ -271,7 +271,7 @@ describe("lifecycle", () => {
 
   test("a second copy of a service on the same data directory refuses to start", async () => {
     const { system } = await withSystem();
-    const second = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+    const second = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
       env: { ...process.env, ...system.env, ACCOUNTS_PORT: String(freePort()) },
       stdout: "pipe",
       stderr: "pipe",
@@ -284,7 +284,7 @@ describe("lifecycle", () => {
     const { system } = await withSystem();
     const other = tempDir("streamledger-second-");
     try {
-      const second = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+      const second = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
         env: { ...process.env, ...system.env, DATA_DIR: other.path },
         stdout: "pipe",
         stderr: "pipe",

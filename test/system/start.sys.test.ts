@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { dirname, join } from "node:path";
 import { login, request } from "../support/api";
 import { eventually, freePort, tempDir } from "../support/resources";
+import { SERVICE_RUNTIME, serviceCommand } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const cleanups: (() => void)[] = [];
@@ -14,7 +15,7 @@ function startCommand(env: Record<string, string>) {
   cleanups.push(dir.remove);
   const accountsPort = freePort();
   const ports = { accounts: accountsPort, customers: freePort(), redis: freePort() };
-  const child = Bun.spawn([process.execPath, join(ROOT, "scripts", "start.ts")], {
+  const child = Bun.spawn(serviceCommand(join(ROOT, "scripts", "start.ts")), {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -53,6 +54,9 @@ describe("npm start (scripts/start.ts)", () => {
       const replies = await Promise.all([fetch(`${accounts}/health`), fetch(`${customers}/health`)]);
       return replies.every((reply) => reply.ok);
     });
+    // The services run on the runtime that runs the start script (npm start, start:node, start:deno).
+    const health = (await (await fetch(`${accounts}/health`)).json()) as { runtime: { name: string } };
+    expect(health.runtime.name).toBe(SERVICE_RUNTIME);
     const token = await login(accounts, "user1", "password1");
     const customer = await eventually("customers to know account 1", async () => {
       const reply = await request("POST", `${customers}/customers`, {
@@ -89,7 +93,7 @@ describe("npm start (scripts/start.ts)", () => {
 
 describe("a service started alone", () => {
   test("with a bad variable exits 1 naming it", async () => {
-    const child = Bun.spawn([process.execPath, join(ROOT, "accounts", "main.ts")], {
+    const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: "http://not-redis", DATA_DIR: "/nonexistent" },
       stdout: "pipe",

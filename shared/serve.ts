@@ -1,0 +1,78 @@
+import { Elysia } from "elysia";
+import { currentRuntime } from "./runtime";
+
+/** An Elysia app as this module serves it (Elysia's own type is too specific to each app to name here). */
+export type ServableApp = {
+  fetch(request: Request): Response | Promise<Response>;
+  listen(options: {
+    hostname: string;
+    port: number;
+    reusePort: boolean;
+    maxRequestBodySize: number;
+  }): unknown;
+  stop(): Promise<unknown>;
+};
+
+export type Listening = {
+  /** Stops accepting connections and resolves once the requests in flight have been answered. */
+  stop(): Promise<void>;
+};
+
+type ListenOptions = { hostname: string; port: number; maxRequestBodySize: number };
+
+/**
+ * Serves an app on this runtime's HTTP server: Bun's own, Elysia's Node.js adapter, or `Deno.serve` with
+ * the app's web-standard fetch handler. Resolves once the port is bound; no port sharing on any of them
+ * (a second copy of a service must fail to start, not split the traffic).
+ */
+export async function listen(app: ServableApp, options: ListenOptions): Promise<Listening> {
+  switch (currentRuntime()) {
+    case "bun":
+      app.listen({ ...options, reusePort: false });
+      return { stop: async () => void (await app.stop()) };
+    case "node":
+      return listenOnNode(app, options);
+    case "deno":
+      return listenOnDeno(app, options);
+  }
+}
+
+async function listenOnNode(app: ServableApp, options: ListenOptions): Promise<Listening> {
+  const { node } = await import("@elysiajs/node");
+  // The adapter belongs to the root instance; the app, mounted in it, keeps its own hooks and routes.
+  const root = new Elysia({ adapter: node() }).use(app as unknown as Elysia);
+  // Node's server has no request size limit of its own: the app's size-checked body reading is the limit.
+  // gracefulShutdown off: the service's own SIGTERM handling drains and exits.
+  type NodeServer = { raw: { ready(): Promise<unknown>; close(): Promise<void> } };
+  let server: NodeServer | undefined;
+  root.listen(
+    { hostname: options.hostname, port: options.port, reusePort: false, gracefulShutdown: false } as {
+      hostname: string;
+      port: number;
+    },
+    (info) => {
+      server = info as unknown as NodeServer;
+    },
+  );
+  if (!server) throw new Error("the Node.js adapter did not start a server");
+  await server.raw.ready();
+  const started = server;
+  return { stop: () => started.raw.close() };
+}
+
+type DenoServer = { shutdown(): Promise<void>; finished: Promise<void> };
+type DenoGlobal = {
+  serve(
+    options: { hostname: string; port: number; reusePort: boolean; onListen(): void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoServer;
+};
+
+async function listenOnDeno(app: ServableApp, options: ListenOptions): Promise<Listening> {
+  const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+  const server = deno.serve(
+    { hostname: options.hostname, port: options.port, reusePort: false, onListen() {} },
+    (request) => app.fetch(request),
+  );
+  return { stop: () => server.shutdown() };
+}
