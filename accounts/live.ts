@@ -47,7 +47,8 @@ const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
  * each connection first gets a `snapshot` (every account of the caller), then a `change` with the
  * accounts that differ after each committed batch (and `removed` ids). Every message's id is the stream
  * position it reflects, so a reconnect (with Last-Event-ID) starts from a snapshot as of now and misses
- * nothing, however long it was away or whatever the server did meanwhile.
+ * nothing, however long it was away or whatever the server did meanwhile. When the token expires the
+ * stream sends `expired` and ends.
  */
 export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 15_000 }: LiveRoutesDeps) {
   return new Elysia().get("/accounts/events", async ({ headers, request }) => {
@@ -90,10 +91,15 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
           () => controller.enqueue(encoder.encode(": keep-alive\n\n")),
           heartbeatMs,
         );
-        // The stream ends when the token does; the client reconnects with a fresh one.
+        // The stream ends when the token does, saying so, so the client renews it before reconnecting (a
+        // token just past its expiry is still accepted within the verifier's clock tolerance).
         const expires = expiryOf(headers.authorization);
+        const expire = () => {
+          controller.enqueue(encoder.encode(`event: expired\ndata: {}\n\n`));
+          finish();
+        };
         const expiry =
-          expires === undefined ? undefined : setTimeout(() => finish(), Math.max(0, expires - Date.now()));
+          expires === undefined ? undefined : setTimeout(expire, Math.max(0, expires - Date.now()));
         let finished = false;
         finish = () => {
           if (finished) return;

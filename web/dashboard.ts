@@ -11,6 +11,8 @@ const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let token = sessionStorage.getItem(TOKEN_KEY);
+let refreshToken = sessionStorage.getItem(`${TOKEN_KEY}.refresh`);
+let renewing: Promise<boolean> | undefined;
 let username = sessionStorage.getItem(`${TOKEN_KEY}.user`) ?? "";
 let accounts = new Map<number, AccountView>();
 let following: AbortController | undefined;
@@ -38,9 +40,43 @@ function describeProblem(problem: Problem, status: number): string {
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+type Tokens = { token: string; refresh_token: string };
+
+function keepTokens(tokens: Tokens) {
+  token = tokens.token;
+  refreshToken = tokens.refresh_token;
+  sessionStorage.setItem(TOKEN_KEY, tokens.token);
+  sessionStorage.setItem(`${TOKEN_KEY}.refresh`, tokens.refresh_token);
+}
+
+/** Trades the refresh token for a new pair (once, however many requests found the token expired). */
+function renew(): Promise<boolean> {
+  const spent = refreshToken;
+  renewing ??= (async () => {
+    if (!spent) return false;
+    try {
+      const response = await fetch("/auth/refresh", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refresh_token: spent }),
+      });
+      if (!response.ok) return false;
+      keepTokens((await response.json()) as Tokens);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      renewing = undefined;
+    }
+  })();
+  return renewing;
+}
+
+/** A request with the access token; an expired one is renewed once and the request sent again. */
 async function call(
   url: string,
   init: RequestInit = {},
+  retried = false,
 ): Promise<{ ok: boolean; status: number; body: unknown }> {
   const headers = new Headers(init.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
@@ -56,7 +92,10 @@ async function call(
   try {
     body = JSON.parse(text);
   } catch {}
-  if (response.status === 401 && url !== "/auth/login") logOut("Your session has ended; log in again.");
+  if (response.status === 401 && token && !url.startsWith("/auth/")) {
+    if (!retried && (await renew())) return call(url, init, true);
+    logOut("Your session has ended; log in again.");
+  }
   return { ok: response.ok, status: response.status, body };
 }
 
@@ -71,10 +110,9 @@ function setMessages(form: HTMLFormElement, error: string | null, ok: string | n
   if (okLine) show(okLine, ok);
 }
 
-function logIn(newToken: string, user: string) {
-  token = newToken;
+function logIn(tokens: Tokens, user: string) {
+  keepTokens(tokens);
   username = user;
-  sessionStorage.setItem(TOKEN_KEY, newToken);
   sessionStorage.setItem(`${TOKEN_KEY}.user`, user);
   render();
   follow();
@@ -83,9 +121,19 @@ function logIn(newToken: string, user: string) {
 function logOut(message?: string) {
   following?.abort();
   following = undefined;
+  // The session ends on the server too, so the refresh token cannot be used again.
+  if (refreshToken) {
+    void fetch("/auth/logout", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    }).catch(() => {});
+  }
   token = null;
+  refreshToken = null;
   accounts = new Map();
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(`${TOKEN_KEY}.refresh`);
   byId<HTMLOListElement>("feed").replaceChildren();
   render();
   show(byId("login-error"), message ?? null);
@@ -277,10 +325,15 @@ async function follow() {
       };
       if (lastEventId) headers["last-event-id"] = lastEventId;
       const response = await fetch("/accounts/events", { headers, signal: controller.signal });
-      if (response.status === 401) return logOut("Your session has ended; log in again.");
+      if (response.status === 401) {
+        if (await renew()) continue;
+        return logOut("Your session has ended; log in again.");
+      }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       setConnection(true);
       delay = 500;
+      // The stream says `expired` and ends when the access token does: renew it and go on.
+      let expired = false;
       const parser = createSseParser();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
@@ -288,8 +341,13 @@ async function follow() {
         if (done) break;
         for (const message of parser.push(value)) {
           if (message.id) lastEventId = message.id;
-          apply(message);
+          if (message.event === "expired") expired = true;
+          else apply(message);
         }
+      }
+      if (expired) {
+        if (await renew()) continue;
+        return logOut("Your session has ended; log in again.");
       }
     } catch {
       if (controller.signal.aborted) return;
@@ -358,7 +416,7 @@ byId<HTMLFormElement>("login-form").addEventListener("submit", async (event) => 
   if (reply.ok) {
     show(byId("login-error"), null);
     form.reset();
-    logIn((reply.body as { token: string }).token, user);
+    logIn(reply.body as Tokens, user);
   } else if (reply.status === 401) {
     show(byId("login-error"), "Wrong username or password.");
   } else {

@@ -143,10 +143,11 @@ describe("GET /accounts/events", () => {
 });
 
 describe("GET /accounts/events and the token's lifetime", () => {
-  test("the stream ends when the token expires", async () => {
+  test("the stream says `expired` and ends when the token expires", async () => {
     const shortLived = `Bearer ${await issueToken(app.signingKey, "user1", new Date(Date.now() - 59_000), 60)}`;
     const stream = await open(shortLived);
     expect((await next(stream)).event).toBe("snapshot");
+    expect((await next(stream)).event).toBe("expired");
     expect(await stream.next()).toBeUndefined();
   });
 });

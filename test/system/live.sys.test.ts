@@ -66,4 +66,34 @@ describe("GET /accounts/events on the accounts process", () => {
     const accounts = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
     expect(accounts.body[0]?.total_revenue_cents).toBe(4200);
   });
+
+  test("a page whose access token expires renews it with its refresh token and stays live", async () => {
+    const redis = await resources.redis();
+    const system = await resources.system(redis, { TOKEN_TTL_SECONDS: "2" });
+    await buildWeb();
+    const browser = await launchBrowser();
+    resources.defer(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${system.accounts.url}/`);
+    await page.fill('#login-form input[name="username"]', "user1");
+    await page.fill('#login-form input[name="password"]', "password1");
+    const renewed = page.waitForResponse(
+      (response) => response.url().endsWith("/auth/refresh") && response.status() === 200,
+      WAIT,
+    );
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector("#connection.live", WAIT);
+    // The stream ends with the token; the page renews it and reconnects on its own.
+    await renewed;
+    await page.waitForSelector("#connection.live", WAIT);
+
+    const token = await login(system.accounts.url, "user1", "password1");
+    const customer = await request("POST", `${system.customers.url}/customers`, {
+      token,
+      json: { name: "Alan Turing", account_id: "1" },
+    });
+    expect(customer.status).toBe(201);
+    await waitText(page, "#accounts", "Alan Turing");
+    expect(await page.locator("#login-view").isHidden()).toBe(true);
+  });
 });
