@@ -18,7 +18,15 @@ export function createChangeHub(): ChangeHub {
   const subscribers = new Set<Subscriber>();
   return {
     notify() {
-      for (const subscriber of subscribers) subscriber.changed();
+      // Called from the consumer after a commit: one broken stream must not fail the others or the loop.
+      for (const subscriber of subscribers) {
+        try {
+          subscriber.changed();
+        } catch {
+          subscribers.delete(subscriber);
+          subscriber.closed();
+        }
+      }
     },
     subscribe(subscriber) {
       subscribers.add(subscriber);
@@ -67,8 +75,16 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         const sent = new Map<number, string>();
+        // A client gone between two writes (before its abort arrives) ends the stream, nothing else.
+        const write = (text: string) => {
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            finish();
+          }
+        };
         const send = (event: string, id: string, data: unknown) =>
-          controller.enqueue(encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         const first = viewsNow();
         for (const view of first.views) sent.set(view.account.id, JSON.stringify(view));
         send("snapshot", first.at, { position: first.at, resumed_from: resumedFrom, accounts: first.views });
@@ -87,15 +103,12 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
         };
         const unsubscribe = hub.subscribe({ changed, closed: () => finish() });
         // A comment now and then keeps proxies from closing an idle stream.
-        const heartbeat = setInterval(
-          () => controller.enqueue(encoder.encode(": keep-alive\n\n")),
-          heartbeatMs,
-        );
+        const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
         // The stream ends when the token does, saying so, so the client renews it before reconnecting (a
         // token just past its expiry is still accepted within the verifier's clock tolerance).
         const expires = expiryOf(headers.authorization);
         const expire = () => {
-          controller.enqueue(encoder.encode(`event: expired\ndata: {}\n\n`));
+          write("event: expired\ndata: {}\n\n");
           finish();
         };
         const expiry =
