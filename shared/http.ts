@@ -255,7 +255,14 @@ export function clientAddressOf(
     const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
-  return server?.requestIP?.(request)?.address ?? "unknown";
+  // Node.js (srvx, under Elysia's adapter) and Deno (shared/serve.ts) put it on the request as `ip`.
+  const ip = (request as { ip?: unknown }).ip;
+  if (typeof ip === "string" && ip !== "") return ip;
+  try {
+    return server?.requestIP?.(request)?.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 /** The request's path; an HTTP/1.0 request without a Host header has a relative URL, which must not throw. */

@@ -64,7 +64,7 @@ type DenoServer = { shutdown(): Promise<void>; finished: Promise<void> };
 type DenoGlobal = {
   serve(
     options: { hostname: string; port: number; reusePort: boolean; onListen(): void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoServer;
 };
 
@@ -72,7 +72,11 @@ async function listenOnDeno(app: ServableApp, options: ListenOptions): Promise<L
   const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
   const server = deno.serve(
     { hostname: options.hostname, port: options.port, reusePort: false, onListen() {} },
-    (request) => app.fetch(request),
+    (request, info) => {
+      // As srvx does on Node.js: the client's address travels with the request (rate limits read it).
+      Object.defineProperty(request, "ip", { value: info.remoteAddr.hostname });
+      return app.fetch(request);
+    },
   );
   return { stop: () => server.shutdown() };
 }

@@ -55,6 +55,11 @@ describe("bad requests to the services as processes", () => {
     "the token is malformed",
     "the token has expired",
     "the token is signed by another key",
+    "the token names a foreign kid",
+    "the token is HS256 keyed with the public key",
+    "the token uses alg none",
+    "the token's payload is tampered with",
+    "the token is issued in the future",
   ];
 
   describe.each(writes)("POST to %s %s", (service, path, json) => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { login, request } from "../support/api";
 import { stoppedAfterEachTest } from "../support/lifecycle";
@@ -84,5 +85,50 @@ describe("files under DATA_DIR", () => {
         mode: (statSync(join(system.dataDir, name)).isDirectory() ? 0o700 : 0o600).toString(8),
       });
     }
+  }, 60_000);
+});
+
+/** A login attempt from `localAddress` (any 127.x.y.z works on Linux loopback). */
+function loginFrom(
+  url: string,
+  localAddress: string,
+  password: string,
+  forwardedFor?: string,
+): Promise<number> {
+  const body = JSON.stringify({ username: "user1", password });
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(
+      `${url}/auth/login`,
+      {
+        method: "POST",
+        localAddress,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+      },
+    );
+    call.on("error", reject);
+    call.end(body);
+  });
+}
+
+describe("login rate limit per client address, on the service's own socket", () => {
+  test("the address limit counts one client's attempts and not another's", async () => {
+    const redis = await run.redis();
+    const system = await run.system(redis, {
+      LOGIN_MAX_ATTEMPTS_PER_CLIENT: "3",
+      LOGIN_MAX_FAILURES_PER_USER: "50",
+    });
+    for (let i = 0; i < 3; i++) expect(await loginFrom(system.accounts.url, "127.0.0.1", "wrong")).toBe(401);
+    expect(await loginFrom(system.accounts.url, "127.0.0.1", "password1")).toBe(429);
+    // Without CLIENT_IP_HEADER a client cannot choose its address by header.
+    expect(await loginFrom(system.accounts.url, "127.0.0.1", "password1", "198.51.100.7")).toBe(429);
+    expect(await loginFrom(system.accounts.url, "127.0.0.2", "password1")).toBe(200);
   }, 60_000);
 });
