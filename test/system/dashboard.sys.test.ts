@@ -164,6 +164,28 @@ describe("the dashboard in Chromium, against both services as processes", () => 
     await page.context().close();
   });
 
+  test("a page from another origin cannot call customers: its browser refuses after the preflight", async () => {
+    const token = await login(system.accounts.url, "user1", "password1");
+    // A page of another origin, served for this test; not newPage(): the refusal it logs is expected.
+    const elsewhere = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response("<!doctype html><title>elsewhere</title>", { headers: { "content-type": "text/html" } }),
+    });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${elsewhere.port}/`);
+    const call = (url: string) =>
+      page.evaluate(
+        `fetch(${JSON.stringify(url)}, { method: "POST", headers: { authorization: "Bearer ${token}", "content-type": "application/json" }, body: JSON.stringify({ name: "Mallory", account_id: "1" }) }).then((r) => "answered " + r.status, () => "refused")`,
+      );
+    expect(await call(`${system.customers.url}/customers`)).toBe("refused");
+    const customers = await request("GET", `${system.customers.url}/customers?account_id=1`, { token });
+    expect((customers.body.items as { name: string }[]).map((c) => c.name)).not.toContain("Mallory");
+    await page.close();
+    await elsewhere.stop(true);
+  });
+
   test("no page logged an error (a Content-Security-Policy refusal included)", () => {
     expect(problems).toEqual([]);
   });
