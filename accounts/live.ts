@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
 import { accountView } from "./domain";
-import type { AccountView } from "./schemas";
+import type { AccountView, ChangeEvent, SnapshotEvent } from "./schemas";
 import type { AccountsStore } from "./store";
 
 type Subscriber = { changed(): void; closed(): void };
@@ -87,7 +87,12 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
           write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         const first = viewsNow();
         for (const view of first.views) sent.set(view.account.id, JSON.stringify(view));
-        send("snapshot", first.at, { position: first.at, resumed_from: resumedFrom, accounts: first.views });
+        const snapshot: SnapshotEvent = {
+          position: first.at,
+          resumed_from: resumedFrom,
+          accounts: first.views,
+        };
+        send("snapshot", first.at, snapshot);
 
         const changed = () => {
           // A user removed while connected sees nothing more.
@@ -99,7 +104,8 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
           if (updated.length === 0 && removed.length === 0) return;
           for (const view of updated) sent.set(view.account.id, JSON.stringify(view));
           for (const id of removed) sent.delete(id);
-          send("change", at, { position: at, accounts: updated, removed });
+          const change: ChangeEvent = { position: at, accounts: updated, removed };
+          send("change", at, change);
         };
         const unsubscribe = hub.subscribe({ changed, closed: () => finish() });
         // A comment now and then keeps proxies from closing an idle stream.

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { COMMON_ROUTES, openApiDocument, type RouteDoc } from "../shared/openapi";
 import {
   accountResponse,
+  changeEvent,
   createAccountBody,
   customersPageQuery,
   customersPageResponse,
   jwksResponse,
   loginBody,
   refreshTokenBody,
+  snapshotEvent,
   tokenResponse,
 } from "./schemas";
 
@@ -83,7 +85,14 @@ const ROUTES: RouteDoc[] = [
     summary:
       "Server-Sent Events of the caller's accounts: a `snapshot` on connecting, then a `change` after each committed batch; ids are stream positions",
     tag: "accounts",
-    responses: { 200: { description: "an event stream", contentType: "text/event-stream" } },
+    responses: {
+      200: {
+        description:
+          "an event stream; each message's data is a snapshot or a change (`event: expired` ends it with the token)",
+        contentType: "text/event-stream",
+        schema: z.union([snapshotEvent, changeEvent]),
+      },
+    },
   },
   {
     method: "get",

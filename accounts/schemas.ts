@@ -66,7 +66,23 @@ export const customersPageResponse = z.object({
 
 export const jwksResponse = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
 
+/** GET /accounts/events, `event: snapshot`: every account of the caller as of `position`. */
+export const snapshotEvent = z.object({
+  position: z.string().describe("the stream ID the read model reflects (also the message's id)"),
+  resumed_from: z.string().nullable().describe("the Last-Event-ID the client sent, if any"),
+  accounts: z.array(accountResponse),
+});
+
+/** GET /accounts/events, `event: change`: the caller's accounts that differ, and those gone. */
+export const changeEvent = z.object({
+  position: z.string(),
+  accounts: z.array(accountResponse),
+  removed: z.array(z.number().int()),
+});
+
 export type TokenResponse = z.infer<typeof tokenResponse>;
+export type SnapshotEvent = z.infer<typeof snapshotEvent>;
+export type ChangeEvent = z.infer<typeof changeEvent>;
 export type AccountView = z.infer<typeof accountResponse>;
 export type CustomerItem = z.infer<typeof customerItemResponse>;
 export type CustomersPage = z.infer<typeof customersPageResponse>;

@@ -2,7 +2,10 @@ import { z } from "zod";
 
 type Method = "get" | "post" | "patch" | "delete";
 
-/** One response of a route: a JSON body described by `schema`, or another content type, or none (204). */
+/**
+ * One response of a route: a body of `contentType` (default JSON) described by `schema` (for an event
+ * stream, each message's data), a body of another type, or none (204).
+ */
 export type ResponseDoc = { description: string; schema?: z.ZodType; contentType?: string };
 
 /** What the OpenAPI document says of one route; `path` uses Elysia's `:param` form. */
@@ -131,7 +134,13 @@ export function openApiDocument(info: { title: string; description: string }, ro
       responses[status] = {
         description: response.description,
         ...(response.schema
-          ? { content: { "application/json": { schema: jsonSchemaOf(response.schema, "output") } } }
+          ? {
+              content: {
+                [response.contentType ?? "application/json"]: {
+                  schema: jsonSchemaOf(response.schema, "output"),
+                },
+              },
+            }
           : response.contentType
             ? { content: { [response.contentType]: { schema: { type: "string" } } } }
             : {}),

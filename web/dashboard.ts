@@ -1,9 +1,7 @@
-import type { AccountView } from "../accounts/schemas";
+import type { AccountView, ChangeEvent, SnapshotEvent } from "../accounts/schemas";
 import { createSseParser, type SseMessage } from "./sse";
 
 type Problem = { title?: string; detail?: string; errors?: Record<string, string[]> };
-type Snapshot = { position: string; accounts: AccountView[] };
-type Change = { position: string; accounts: AccountView[]; removed: number[] };
 
 const TOKEN_KEY = "streamledger.token";
 const customersUrl = document.querySelector<HTMLMetaElement>('meta[name="customers-url"]')?.content ?? "";
@@ -271,7 +269,7 @@ function describeChange(before: AccountView | undefined, after: AccountView): st
 
 function apply(message: SseMessage) {
   if (message.event === "snapshot") {
-    const snapshot = JSON.parse(message.data) as Snapshot;
+    const snapshot = JSON.parse(message.data) as SnapshotEvent;
     const first = accounts.size === 0;
     const next = new Map(snapshot.accounts.map((view) => [view.account.id, view]));
     const changed = new Set<number>();
@@ -287,7 +285,7 @@ function apply(message: SseMessage) {
       );
     renderAccounts(changed);
   } else if (message.event === "change") {
-    const change = JSON.parse(message.data) as Change;
+    const change = JSON.parse(message.data) as ChangeEvent;
     const changed = new Set<number>();
     for (const view of change.accounts) {
       const lines = describeChange(accounts.get(view.account.id), view);

@@ -116,6 +116,16 @@ describe("the schemas in the documents are the zod schemas the routes validate w
     ]);
   });
 
+  test("GET /accounts/events: an event stream whose messages' data are the snapshot and change schemas", async () => {
+    const spec = (await accounts.call("GET", "/openapi.json")).body as unknown as Spec;
+    const stream = spec.paths["/accounts/events"]?.get?.responses["200"]?.content?.["text/event-stream"];
+    const variants = (stream?.schema as { anyOf?: JsonSchema[] } | undefined)?.anyOf ?? [];
+    expect(variants.map((variant) => Object.keys(variant.properties ?? {}).sort())).toEqual([
+      ["accounts", "position", "resumed_from"],
+      ["accounts", "position", "removed"],
+    ]);
+  });
+
   test("GET /docs is a self-hosted page with its own Content-Security-Policy", async () => {
     const reply = await accounts.call("GET", "/docs");
     expect(reply.status).toBe(200);
