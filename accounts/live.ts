@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
+import { TooManyRequestsError } from "../shared/errors";
 import { accountView } from "./domain";
 import type { AccountView, ChangeEvent, SnapshotEvent } from "./schemas";
 import type { AccountsStore } from "./store";
@@ -46,6 +47,8 @@ export type LiveRoutesDeps = {
   /** The consumer's committed stream position: what the read model reflects. */
   position: () => string;
   heartbeatMs?: number;
+  /** Open streams one user may hold at once (tabs, devices); one more is a 429. */
+  maxStreamsPerUser?: number;
 };
 
 const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
@@ -58,9 +61,22 @@ const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
  * nothing, however long it was away or whatever the server did meanwhile. When the token expires the
  * stream sends `expired` and ends.
  */
-export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 15_000 }: LiveRoutesDeps) {
+export function liveRoutes({
+  store,
+  authenticate,
+  hub,
+  position,
+  heartbeatMs = 15_000,
+  maxStreamsPerUser = 20,
+}: LiveRoutesDeps) {
+  const open = new Map<string, number>();
   return new Elysia().get("/accounts/events", async ({ headers, request }) => {
     const caller = await authenticate(headers.authorization);
+    const streams = open.get(caller.username) ?? 0;
+    if (streams >= maxStreamsPerUser) {
+      throw new TooManyRequestsError(`at most ${maxStreamsPerUser} event streams may be open per user`, 5);
+    }
+    open.set(caller.username, streams + 1);
     const lastEventId = headers["last-event-id"];
     const resumedFrom = lastEventId !== undefined && STREAM_ID.test(lastEventId) ? lastEventId : null;
     const encoder = new TextEncoder();
@@ -123,6 +139,9 @@ export function liveRoutes({ store, authenticate, hub, position, heartbeatMs = 1
         finish = () => {
           if (finished) return;
           finished = true;
+          const left = (open.get(caller.username) ?? 1) - 1;
+          if (left > 0) open.set(caller.username, left);
+          else open.delete(caller.username);
           clearInterval(heartbeat);
           clearTimeout(expiry);
           unsubscribe();

@@ -56,7 +56,10 @@ await runMain("accounts", async () => {
     logger,
     metrics,
     now,
-    onCommitted: () => hub.notify(),
+    // Only a batch that changed the read model: parked, dead-lettered or repeated entries change nothing.
+    onCommitted: (result) => {
+      if (result.applied > 0) hub.notify();
+    },
   });
   const app = createApp({
     db: database.db,

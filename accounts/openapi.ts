@@ -92,6 +92,7 @@ const ROUTES: RouteDoc[] = [
         contentType: "text/event-stream",
         schema: z.union([snapshotEvent, changeEvent]),
       },
+      429: { description: "the user already has 20 streams open" },
     },
   },
   {

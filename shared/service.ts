@@ -6,7 +6,7 @@ import type { Db } from "./db";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 import { createOutboxRelay, outboxBacklog } from "./outbox";
-import type { Projection } from "./projection";
+import type { BatchResult, Projection } from "./projection";
 import { closeRedis, connectRedis, redisTargetOf } from "./redis";
 import { listen, type ServableApp } from "./serve";
 import { createStreamReader } from "./stream";
@@ -96,7 +96,7 @@ export function startStreamPlumbing(deps: {
   metrics: Metrics;
   now: () => Date;
   /** Called after each batch has committed (accounts tells its open event streams). */
-  onCommitted?: () => void;
+  onCommitted?: (result: BatchResult) => void;
 }) {
   const { service, config, db, projection, logger, metrics, now, onCommitted } = deps;
   const target = redisTargetOf(config);
@@ -117,7 +117,7 @@ export function startStreamPlumbing(deps: {
     onBatch: (result, seconds) => {
       metrics.batchApplied(result, seconds);
       if (result.deadLettered > 0) relay.notify();
-      onCommitted?.();
+      onCommitted?.(result);
     },
     logger,
     now,

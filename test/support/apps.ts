@@ -31,7 +31,7 @@ import { idempotencyKeys } from "../../shared/idempotency";
 import { createLogger } from "../../shared/log";
 import { createMetrics } from "../../shared/metrics";
 import { outbox } from "../../shared/outbox";
-import type { Projection } from "../../shared/projection";
+import type { BatchResult, Projection } from "../../shared/projection";
 import { startStreamPlumbing } from "../../shared/service";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import type { Reply } from "./api";
@@ -95,7 +95,7 @@ type Shared = Awaited<ReturnType<typeof openResources>>;
 async function openResources(
   service: "customers" | "accounts",
   projection: (db: Db) => Projection,
-  onCommitted?: () => void,
+  onCommitted?: (result: BatchResult) => void,
 ) {
   const dir = tempDir(`streamledger-${service}-app-`);
   const redis = await startRedis();
@@ -301,7 +301,9 @@ export async function startAccountsApp(options: { loginLimits?: LoginLimits; cli
   const shared = await openResources(
     "accounts",
     (db) => createRevenueProjection({ db, now, newId: uuidv7 }),
-    () => hub.notify(),
+    (result) => {
+      if (result.applied > 0) hub.notify();
+    },
   );
   const store = createAccountsStore(shared.database.db);
   const at = now();

@@ -4,6 +4,7 @@ import { buildWeb } from "../../scripts/build-web";
 import { type AccountView, login, request } from "../support/api";
 import { launchBrowser } from "../support/browser";
 import { stoppedAfterEachTest } from "../support/lifecycle";
+import { eventually } from "../support/resources";
 import { settled } from "../support/services";
 import { readEventStream } from "../support/sse";
 
@@ -26,6 +27,39 @@ describe("GET /accounts/events on the accounts process", () => {
 
     expect(await system.accounts.kill("SIGTERM")).toBe(0);
     expect(await stream.next()).toBeUndefined();
+  });
+
+  test("one user may hold 20 open streams; a client that goes away frees its place", async () => {
+    const redis = await resources.redis();
+    const system = await resources.system(redis);
+    const token = await login(system.accounts.url, "user1", "password1");
+    const open = () => {
+      const aborter = new AbortController();
+      const response = fetch(`${system.accounts.url}/accounts/events`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: aborter.signal,
+      });
+      return { aborter, response };
+    };
+    const streams = Array.from({ length: 20 }, open);
+    for (const stream of streams) {
+      const reader = readEventStream(await stream.response);
+      expect((await reader.next())?.event).toBe("snapshot");
+    }
+    const refused = open();
+    expect((await refused.response).status).toBe(429);
+    expect((await refused.response).headers.get("retry-after")).toBe("5");
+
+    for (const stream of streams) stream.aborter.abort();
+    // The server notices each client leave (at once, or at its next write); then a new stream opens.
+    const again = await eventually("a stream to open after the others left", async () => {
+      const next = open();
+      const response = await next.response;
+      if (response.status === 200) return next;
+      await response.body?.cancel();
+      return undefined;
+    });
+    again.aborter.abort();
   });
 
   test("a browser page reconnects after accounts restarts and shows what was committed meanwhile", async () => {
