@@ -1,101 +1,15 @@
 import type { AccountView, ChangeEvent, SnapshotEvent } from "../accounts/schemas";
-import { createSseParser, type SseMessage } from "./sse";
+import { describeChange, describeProblem, money, type Problem, plural, toCents } from "./format";
+import { followEvents } from "./live";
+import { createSession, type Tokens } from "./session";
+import type { SseMessage } from "./sse";
 
-type Problem = { title?: string; detail?: string; errors?: Record<string, string[]> };
-
-const TOKEN_KEY = "streamledger.token";
 const customersUrl = document.querySelector<HTMLMetaElement>('meta[name="customers-url"]')?.content ?? "";
-const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-let token = sessionStorage.getItem(TOKEN_KEY);
-let refreshToken = sessionStorage.getItem(`${TOKEN_KEY}.refresh`);
-let renewing: Promise<boolean> | undefined;
-let username = sessionStorage.getItem(`${TOKEN_KEY}.user`) ?? "";
+const session = createSession(sessionStorage, (message) => logOut(message));
 let accounts = new Map<number, AccountView>();
 let following: AbortController | undefined;
-
-const FIELD_LABELS: Record<string, string> = {
-  name: "Name",
-  account_id: "Account",
-  customer_id: "Customer",
-  purchase_date: "Date",
-  purchase_price_cents: "Amount",
-  currency: "Currency",
-  username: "Username",
-  password: "Password",
-  body: "Request",
-};
-
-/** A problem+json reply as one readable sentence per field. */
-function describeProblem(problem: Problem, status: number): string {
-  const fields = Object.entries(problem.errors ?? {}).map(
-    ([field, messages]) => `${FIELD_LABELS[field] ?? field} ${messages.join(", ")}.`,
-  );
-  if (fields.length > 0) return fields.join(" ");
-  return problem.detail ? `${capitalize(problem.detail)}.` : `The request failed (HTTP ${status}).`;
-}
-
-const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
-
-type Tokens = { token: string; refresh_token: string };
-
-function keepTokens(tokens: Tokens) {
-  token = tokens.token;
-  refreshToken = tokens.refresh_token;
-  sessionStorage.setItem(TOKEN_KEY, tokens.token);
-  sessionStorage.setItem(`${TOKEN_KEY}.refresh`, tokens.refresh_token);
-}
-
-/** Trades the refresh token for a new pair (once, however many requests found the token expired). */
-function renew(): Promise<boolean> {
-  const spent = refreshToken;
-  renewing ??= (async () => {
-    if (!spent) return false;
-    try {
-      const response = await fetch("/auth/refresh", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ refresh_token: spent }),
-      });
-      if (!response.ok) return false;
-      keepTokens((await response.json()) as Tokens);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      renewing = undefined;
-    }
-  })();
-  return renewing;
-}
-
-/** A request with the access token; an expired one is renewed once and the request sent again. */
-async function call(
-  url: string,
-  init: RequestInit = {},
-  retried = false,
-): Promise<{ ok: boolean; status: number; body: unknown }> {
-  const headers = new Headers(init.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
-  if (init.body) headers.set("content-type", "application/json");
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, headers });
-  } catch {
-    return { ok: false, status: 0, body: { detail: "the service cannot be reached; try again in a moment" } };
-  }
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  if (response.status === 401 && token && !url.startsWith("/auth/")) {
-    if (!retried && (await renew())) return call(url, init, true);
-    logOut("Your session has ended; log in again.");
-  }
-  return { ok: response.ok, status: response.status, body };
-}
 
 function show(element: HTMLElement, text: string | null) {
   element.hidden = text === null;
@@ -109,9 +23,7 @@ function setMessages(form: HTMLFormElement, error: string | null, ok: string | n
 }
 
 function logIn(tokens: Tokens, user: string) {
-  keepTokens(tokens);
-  username = user;
-  sessionStorage.setItem(`${TOKEN_KEY}.user`, user);
+  session.start(tokens, user);
   render();
   follow();
 }
@@ -119,32 +31,21 @@ function logIn(tokens: Tokens, user: string) {
 function logOut(message?: string) {
   following?.abort();
   following = undefined;
-  // The session ends on the server too, so the refresh token cannot be used again.
-  if (refreshToken) {
-    void fetch("/auth/logout", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    }).catch(() => {});
-  }
-  token = null;
-  refreshToken = null;
+  session.clear();
   accounts = new Map();
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(`${TOKEN_KEY}.refresh`);
   byId<HTMLOListElement>("feed").replaceChildren();
   render();
   show(byId("login-error"), message ?? null);
 }
 
 function render() {
-  const loggedIn = token !== null;
+  const loggedIn = session.token() !== null;
   byId("login-view").hidden = loggedIn;
   byId("dashboard-view").hidden = !loggedIn;
   byId("logout").hidden = !loggedIn;
   byId("who").hidden = !loggedIn;
   byId("connection").hidden = !loggedIn;
-  byId("who").textContent = username;
+  byId("who").textContent = session.username();
   if (loggedIn) renderAccounts();
 }
 
@@ -232,8 +133,6 @@ function flash(node: HTMLElement) {
   node.classList.add("flash");
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-
 function feed(text: string) {
   const item = element("li");
   const time = element("time", "", new Date().toLocaleTimeString());
@@ -241,30 +140,6 @@ function feed(text: string) {
   const list = byId<HTMLOListElement>("feed");
   list.prepend(item);
   while (list.children.length > 50) list.lastElementChild?.remove();
-}
-
-/** What changed between two states of an account, as lines for the feed. */
-function describeChange(before: AccountView | undefined, after: AccountView): string[] {
-  const name = after.account.name;
-  if (!before) return [`Account ${name} appeared.`];
-  const lines: string[] = [];
-  const old = new Map(before.customers.map((customer) => [customer.customer_id, customer]));
-  for (const customer of after.customers) {
-    const was = old.get(customer.customer_id);
-    if (!was) lines.push(`New customer ${customer.name} in ${name}.`);
-    else if (was.name !== customer.name) lines.push(`${was.name} is now called ${customer.name}.`);
-    if (was && was.total_revenue_cents !== customer.total_revenue_cents) {
-      const delta = customer.total_revenue_cents - was.total_revenue_cents;
-      const sign = delta > 0 ? "+" : "−";
-      lines.push(`${customer.name}: ${sign}${money.format(Math.abs(delta) / 100)}.`);
-    }
-    old.delete(customer.customer_id);
-  }
-  for (const gone of old.values()) lines.push(`Customer ${gone.name} removed from ${name}.`);
-  if (before.total_revenue_cents !== after.total_revenue_cents) {
-    lines.push(`${name} revenue now ${money.format(after.total_revenue_cents / 100)}.`);
-  }
-  return lines;
 }
 
 function apply(message: SseMessage) {
@@ -308,59 +183,16 @@ function setConnection(live: boolean) {
   status.textContent = live ? "live" : "reconnecting…";
 }
 
-/** Follows GET /accounts/events with the token in a header (never in the URL), resuming by Last-Event-ID. */
-async function follow() {
+function follow() {
   following?.abort();
-  const controller = new AbortController();
-  following = controller;
-  let lastEventId: string | undefined;
-  let delay = 500;
-  while (!controller.signal.aborted && token) {
-    try {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        accept: "text/event-stream",
-      };
-      if (lastEventId) headers["last-event-id"] = lastEventId;
-      const response = await fetch("/accounts/events", { headers, signal: controller.signal });
-      if (response.status === 401) {
-        if (await renew()) continue;
-        return logOut("Your session has ended; log in again.");
-      }
-      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-      setConnection(true);
-      delay = 500;
-      // The stream says `expired` and ends when the access token does: renew it and go on.
-      let expired = false;
-      const parser = createSseParser();
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        for (const message of parser.push(value)) {
-          if (message.id) lastEventId = message.id;
-          if (message.event === "expired") expired = true;
-          else apply(message);
-        }
-      }
-      if (expired) {
-        if (await renew()) continue;
-        return logOut("Your session has ended; log in again.");
-      }
-    } catch {
-      if (controller.signal.aborted) return;
-    }
-    setConnection(false);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 10_000);
-  }
-}
-
-function toCents(text: string): number | undefined {
-  const match = /^\s*\$?(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
-  if (!match) return undefined;
-  const cents = Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
-  return cents > 0 ? cents : undefined;
+  following = new AbortController();
+  void followEvents({
+    session,
+    signal: following.signal,
+    onMessage: apply,
+    onConnected: setConnection,
+    ended: (message) => logOut(message),
+  });
 }
 
 function markInvalid(form: HTMLFormElement, fields: string[]) {
@@ -384,7 +216,7 @@ async function submit(
   button.disabled = true;
   setMessages(form, null, null);
   // A fresh key per submission: a retried request is answered once, never doubled.
-  const reply = await call(request.url, {
+  const reply = await session.call(request.url, {
     method: "POST",
     body: JSON.stringify(request.body),
     headers: { "idempotency-key": crypto.randomUUID() },
@@ -407,7 +239,7 @@ byId<HTMLFormElement>("login-form").addEventListener("submit", async (event) => 
   const user = String(data.get("username") ?? "").trim();
   const password = String(data.get("password") ?? "");
   if (!user || !password) return show(byId("login-error"), "Enter your username and password.");
-  const reply = await call("/auth/login", {
+  const reply = await session.call("/auth/login", {
     method: "POST",
     body: JSON.stringify({ username: user, password }),
   });
@@ -475,4 +307,4 @@ byId<HTMLFormElement>("invoice-form").addEventListener("submit", (event) => {
 byId("logout").addEventListener("click", () => logOut());
 byId<HTMLInputElement>("invoice-date").value = new Date().toISOString().slice(0, 10);
 render();
-if (token) follow();
+if (session.token()) follow();
