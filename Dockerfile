@@ -14,6 +14,9 @@ COPY customers ./customers
 COPY accounts ./accounts
 COPY migrations ./migrations
 COPY scripts ./scripts
+COPY web ./web
+# The dashboard's and /docs' scripts (web/build/); Bun is the image's own.
+RUN bun scripts/build-web.ts
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 VOLUME /data

@@ -1,13 +1,26 @@
 import { Elysia } from "elysia";
+import { corsFor } from "../shared/cors";
 import { type HealthDeps, healthRoutes } from "../shared/health";
 import { httpConventions } from "../shared/http";
 import type { Logger } from "../shared/log";
 import { type Metrics, metricsRoute } from "../shared/metrics";
+import { dashboardRoutes, docsRoutes } from "../shared/web";
 import { onlyKnownUsers } from "./auth";
+import { type LiveRoutesDeps, liveRoutes } from "./live";
+import { accountsOpenApi } from "./openapi";
 import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
 
 export type AccountsAppDeps = AccountRoutesDeps &
-  HealthDeps & { logger: Logger; metrics: Metrics; maxBodyBytes?: number };
+  HealthDeps &
+  Omit<LiveRoutesDeps, "authenticate"> & {
+    logger: Logger;
+    metrics: Metrics;
+    maxBodyBytes?: number;
+    /** Origins whose pages may call this service (CORS). */
+    dashboardOrigins: readonly string[];
+    /** customers as the dashboard's browser reaches it. */
+    customersUrl: string;
+  };
 
 /** The accounts HTTP application; it does not listen, main.ts does. */
 export function createApp(deps: AccountsAppDeps) {
@@ -17,8 +30,12 @@ export function createApp(deps: AccountsAppDeps) {
   );
   return new Elysia()
     .use(httpConventions(deps))
+    .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes("accounts", deps))
     .use(metricsRoute(deps.metrics))
+    .use(docsRoutes(accountsOpenApi))
+    .use(dashboardRoutes(deps.customersUrl))
     .use(authRoutes(deps))
+    .use(liveRoutes({ ...deps, authenticate }))
     .use(accountRoutes({ ...deps, authenticate }));
 }

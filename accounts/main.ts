@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator } from "../shared/auth";
-import { loadConfig } from "../shared/config";
+import { customersPublicUrlOf, dashboardOriginsOf, loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
@@ -11,6 +11,7 @@ import { createApp } from "./app";
 import { createRevenueProjection } from "./consumer";
 import { accountCreated, parseDevUsers } from "./domain";
 import { openKeyRing, signingKeyFileOf } from "./keys";
+import { createChangeHub } from "./live";
 import { createLoginGuard } from "./login-guard";
 import { seedDevelopmentUsers } from "./seed";
 import { createSessionStore } from "./sessions";
@@ -41,6 +42,7 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
+  const hub = createChangeHub();
   const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "accounts",
     config,
@@ -54,6 +56,10 @@ await runMain("accounts", async () => {
     logger,
     metrics,
     now,
+    // Only a batch that changed the read model: parked, dead-lettered or repeated entries change nothing.
+    onCommitted: (result) => {
+      if (result.applied > 0) hub.notify();
+    },
   });
   const app = createApp({
     db: database.db,
@@ -77,9 +83,14 @@ await runMain("accounts", async () => {
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
     now,
     newEventId: uuidv7,
+    hub,
+    position: () => consumer.status().position,
+    dashboardOrigins: dashboardOriginsOf(config),
+    customersUrl: customersPublicUrlOf(config),
   });
   await serveUntilSignalled({
     app,
+    beforeStop: () => hub.close(),
     hostname: config.HOST,
     port: config.ACCOUNTS_PORT,
     logger,

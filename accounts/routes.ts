@@ -15,6 +15,7 @@ import {
   customersPage,
 } from "./domain";
 import type { KeyRing } from "./keys";
+import type { ChangeHub } from "./live";
 import type { LoginGuard } from "./login-guard";
 import { verifyPassword } from "./password";
 import {
@@ -40,6 +41,8 @@ export type AccountRoutesDeps = {
   loginGuard: LoginGuard;
   authenticate: Authenticate;
   relay: Pick<OutboxRelay, "notify">;
+  /** Told after an account is created or deleted, so open event streams show it at once. */
+  hub: Pick<ChangeHub, "notify">;
   tokenTtlSeconds: number;
   /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
   clientIpHeader?: string;
@@ -99,7 +102,7 @@ export function authRoutes({
   );
 }
 
-export function accountRoutes({ store, authenticate, relay, now, newEventId }: AccountRoutesDeps) {
+export function accountRoutes({ store, authenticate, relay, hub, now, newEventId }: AccountRoutesDeps) {
   return (
     new Elysia()
       .get("/accounts", async ({ headers }) => {
@@ -152,6 +155,7 @@ export function accountRoutes({ store, authenticate, relay, now, newEventId }: A
           return { status: 204, body: { id: String(account.id) } };
         });
         relay.notify();
+        hub.notify();
         const replayed: Record<string, string> = reply.replayed ? { "idempotent-replayed": "true" } : {};
         return new Response(null, { status: 204, headers: replayed });
       })
@@ -171,6 +175,7 @@ export function accountRoutes({ store, authenticate, relay, now, newEventId }: A
           return { status: 201, body: accountView(account, []) };
         });
         relay.notify();
+        hub.notify();
         return replyResponse(reply);
       })
   );

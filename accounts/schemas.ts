@@ -32,21 +32,57 @@ export type LoginBody = z.infer<typeof loginBody>;
 export type CreateAccountBody = z.infer<typeof createAccountBody>;
 
 /** `token` is the short-lived access token; `refresh_token` buys a new pair once (POST /auth/refresh). */
-export type TokenResponse = {
-  token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-};
+export const tokenResponse = z.object({
+  token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().describe("seconds"),
+  refresh_token: z.string(),
+  refresh_expires_in: z.number().int().describe("seconds"),
+});
+
+export const customerItemResponse = z.object({
+  customer_id: z.string(),
+  name: z.string(),
+  total_revenue_cents: z.number().int(),
+});
 
 /** The legacy system's account shape (numeric account id, string customer ids), kept for its clients. */
-export type AccountView = {
-  account: { id: number; name: string; description: string; owned_by: string; created_date: string };
-  customers: { customer_id: string; name: string; total_revenue_cents: number }[];
-  total_revenue_cents: number;
-};
+export const accountResponse = z.object({
+  account: z.object({
+    id: z.number().int(),
+    name: z.string(),
+    description: z.string(),
+    owned_by: z.string(),
+    created_date: z.string(),
+  }),
+  customers: z.array(customerItemResponse),
+  total_revenue_cents: z.number().int(),
+});
 
-export type CustomerItem = AccountView["customers"][number];
+export const customersPageResponse = z.object({
+  items: z.array(customerItemResponse),
+  next_after: z.string().nullable(),
+});
 
-export type CustomersPage = { items: CustomerItem[]; next_after: string | null };
+export const jwksResponse = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
+
+/** GET /accounts/events, `event: snapshot`: every account of the caller as of `position`. */
+export const snapshotEvent = z.object({
+  position: z.string().describe("the stream ID the read model reflects (also the message's id)"),
+  resumed_from: z.string().nullable().describe("the Last-Event-ID the client sent, if any"),
+  accounts: z.array(accountResponse),
+});
+
+/** GET /accounts/events, `event: change`: the caller's accounts that differ, and those gone. */
+export const changeEvent = z.object({
+  position: z.string(),
+  accounts: z.array(accountResponse),
+  removed: z.array(z.number().int()),
+});
+
+export type TokenResponse = z.infer<typeof tokenResponse>;
+export type SnapshotEvent = z.infer<typeof snapshotEvent>;
+export type ChangeEvent = z.infer<typeof changeEvent>;
+export type AccountView = z.infer<typeof accountResponse>;
+export type CustomerItem = z.infer<typeof customerItemResponse>;
+export type CustomersPage = z.infer<typeof customersPageResponse>;

@@ -1,18 +1,29 @@
 import { Elysia } from "elysia";
+import { corsFor } from "../shared/cors";
 import { type HealthDeps, healthRoutes } from "../shared/health";
 import { httpConventions } from "../shared/http";
 import type { Logger } from "../shared/log";
 import { type Metrics, metricsRoute } from "../shared/metrics";
+import { docsRoutes } from "../shared/web";
+import { customersOpenApi } from "./openapi";
 import { type CustomerRoutesDeps, customerRoutes } from "./routes";
 
 export type CustomersAppDeps = CustomerRoutesDeps &
-  HealthDeps & { logger: Logger; metrics: Metrics; maxBodyBytes?: number };
+  HealthDeps & {
+    logger: Logger;
+    metrics: Metrics;
+    maxBodyBytes?: number;
+    /** Origins whose pages may call this service (CORS): the dashboard's. */
+    dashboardOrigins: readonly string[];
+  };
 
 /** The customers HTTP application; it does not listen, main.ts does. */
 export function createApp(deps: CustomersAppDeps) {
   return new Elysia()
     .use(httpConventions(deps))
+    .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes("customers", deps))
     .use(metricsRoute(deps.metrics))
+    .use(docsRoutes(customersOpenApi))
     .use(customerRoutes(deps));
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator, remoteSigningKeys } from "../shared/auth";
-import { loadConfig } from "../shared/config";
+import { dashboardOriginsOf, loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
@@ -44,6 +44,7 @@ await runMain("customers", async () => {
     logger,
     now,
     newEventId: uuidv7,
+    dashboardOrigins: dashboardOriginsOf(config),
   });
   await serveUntilSignalled({
     app,

@@ -43,18 +43,36 @@ export const invoicesQuery = z.strictObject({
 export type CreateCustomerBody = z.infer<typeof createCustomerBody>;
 export type CreateInvoiceBody = z.infer<typeof createInvoiceBody>;
 
-export type CustomerView = { id: string; account_id: string; name: string; created_date: string };
+export const customerResponse = z.object({
+  id: z.string(),
+  account_id: z.string(),
+  name: z.string(),
+  created_date: z.string(),
+});
 
-export type InvoiceView = {
-  id: string;
-  customer_id: string;
-  purchase_date: string;
-  purchase_price_cents: number;
-  currency: string;
-  created_date: string;
-};
+export const invoiceResponse = z.object({
+  id: z.string(),
+  customer_id: z.string(),
+  purchase_date: z.string(),
+  purchase_price_cents: z.number().int(),
+  currency: z.string(),
+  created_date: z.string(),
+});
 
-export type CustomerWithInvoicesView = CustomerView & {
-  invoices: InvoiceView[];
-  total_revenue_cents: number;
-};
+export const customerWithInvoicesResponse = customerResponse.extend({
+  invoices: z.array(invoiceResponse),
+  total_revenue_cents: z.number().int(),
+});
+
+export const customersPageResponse = z.object({
+  items: z.array(customerResponse),
+  next_after: z.string().nullable(),
+});
+export const invoicesPageResponse = z.object({
+  items: z.array(invoiceResponse),
+  next_after: z.string().nullable(),
+});
+
+export type CustomerView = z.infer<typeof customerResponse>;
+export type InvoiceView = z.infer<typeof invoiceResponse>;
+export type CustomerWithInvoicesView = z.infer<typeof customerWithInvoicesResponse>;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
 import { RedisServerMissingError, type RedisServerProcess, spawnRedisServer } from "../shared/redis-server";
@@ -20,6 +20,15 @@ try {
   config = loadConfig(process.env);
 } catch (error) {
   fail(error instanceof ConfigError ? error.message : String(error));
+}
+
+// The dashboard's script, fresh from web/ (npm install builds it too; the services only read it). The
+// bundler is Bun's, whichever runtime runs this script.
+const [bundler, ...buildArgs] = runtimeCommand("bun", join(root, "scripts", "build-web.ts"));
+try {
+  execFileSync(bundler as string, buildArgs, { stdio: ["ignore", "inherit", "inherit"] });
+} catch (error) {
+  fail(`could not build the dashboard (web/): ${String(error)}`);
 }
 
 let redis: RedisServerProcess | null = null;

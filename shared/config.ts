@@ -17,6 +17,14 @@ const configSchema = z.object({
   ACCOUNTS_URL: z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .default("http://127.0.0.1:8090"),
+  /** Origins (comma-separated) allowed to call the services from a browser; default the dashboard's own. */
+  DASHBOARD_ORIGIN: z
+    .string()
+    .transform((value) => value.split(",").map((origin) => origin.trim()))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be http(s) origins, comma-separated" })))
+    .optional(),
+  /** The customers service's URL as a browser reaches it (the dashboard's forms post there). */
+  CUSTOMERS_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   LOCAL_REDIS_PORT: port.default(6390),
   REDIS_APPENDFSYNC: z.enum(["always", "everysec", "no"]).default("everysec"),
   REDIS_TLS_CA: z.string().min(1).optional(),
@@ -78,11 +86,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   );
   const result = checkedConfigSchema.safeParse(present);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
 }
 
 /** The Redis URL a service connects to when none is configured: the local child server `bun run start` starts. */
 export function redisUrlOf(config: Config): string {
   return config.REDIS_URL ?? `redis://127.0.0.1:${config.LOCAL_REDIS_PORT}`;
+}
+
+/**
+ * The origins whose pages may call the services (CORS): DASHBOARD_ORIGIN, else the dashboard accounts
+ * serves, by either local name.
+ */
+export function dashboardOriginsOf(config: Config): string[] {
+  if (config.DASHBOARD_ORIGIN) return config.DASHBOARD_ORIGIN.map((url) => new URL(url).origin);
+  return [`http://127.0.0.1:${config.ACCOUNTS_PORT}`, `http://localhost:${config.ACCOUNTS_PORT}`];
+}
+
+/** Where the dashboard's browser finds customers: CUSTOMERS_PUBLIC_URL, else the local port. */
+export function customersPublicUrlOf(config: Config): string {
+  return (config.CUSTOMERS_PUBLIC_URL ?? `http://127.0.0.1:${config.CUSTOMERS_PORT}`).replace(/\/+$/, "");
 }

@@ -6,7 +6,7 @@ import type { Db } from "./db";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 import { createOutboxRelay, outboxBacklog } from "./outbox";
-import type { Projection } from "./projection";
+import type { BatchResult, Projection } from "./projection";
 import { closeRedis, connectRedis, redisTargetOf } from "./redis";
 import { listen, type ServableApp } from "./serve";
 import { createStreamReader } from "./stream";
@@ -25,8 +25,10 @@ export async function serveUntilSignalled(deps: {
   closers: Closer[];
   graceMs: number;
   maxBodyBytes: number;
+  /** Runs first at shutdown: ends long-lived responses (event streams) the drain would otherwise wait on. */
+  beforeStop?: () => void;
 }): Promise<void> {
-  const { app, hostname, port, logger, closers, graceMs, maxBodyBytes } = deps;
+  const { app, hostname, port, logger, closers, graceMs, maxBodyBytes, beforeStop } = deps;
   // The app answers bodies over MAX_BODY_BYTES with a 413 problem; Bun's own limit is a backstop on memory.
   const backstop = Math.max(4 * maxBodyBytes, 1024 * 1024);
   const server = await listen(app, { hostname, port, maxRequestBodySize: backstop });
@@ -42,6 +44,7 @@ export async function serveUntilSignalled(deps: {
       process.exit(1);
     }, graceMs);
     try {
+      beforeStop?.();
       await server.stop();
       for (const closer of closers) {
         try {
@@ -92,8 +95,10 @@ export function startStreamPlumbing(deps: {
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
+  /** Called after each batch has committed (accounts tells its open event streams). */
+  onCommitted?: (result: BatchResult) => void;
 }) {
-  const { service, config, db, projection, logger, metrics, now } = deps;
+  const { service, config, db, projection, logger, metrics, now, onCommitted } = deps;
   const target = redisTargetOf(config);
   const connect = (name: string, blocking = false) =>
     connectRedis(target, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
@@ -112,6 +117,7 @@ export function startStreamPlumbing(deps: {
     onBatch: (result, seconds) => {
       metrics.batchApplied(result, seconds);
       if (result.deadLettered > 0) relay.notify();
+      onCommitted?.(result);
     },
     logger,
     now,

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig, redisUrlOf } from "../../shared/config";
+import {
+  ConfigError,
+  customersPublicUrlOf,
+  dashboardOriginsOf,
+  loadConfig,
+  redisUrlOf,
+} from "../../shared/config";
 
 const errorOf = (env: Record<string, string | undefined>): ConfigError => {
   try {
@@ -87,6 +93,9 @@ describe("loadConfig", () => {
     ["CONSUMER_BATCH_SIZE", "0"],
     ["REDIS_APPENDFSYNC", "sometimes"],
     ["PARK_TIMEOUT_MS", "-1"],
+    ["DASHBOARD_ORIGIN", "localhost:8090"],
+    ["DASHBOARD_ORIGIN", "https://ok.example,javascript:alert(1)"],
+    ["CUSTOMERS_PUBLIC_URL", "ftp://customers.example"],
   ])("when %s=%s throws a ConfigError naming that variable", (name, value) => {
     const error = errorOf({ [name]: value });
 
@@ -113,5 +122,23 @@ describe("loadConfig", () => {
 
   test("treats an undefined variable as unset", () => {
     expect(loadConfig({ CUSTOMERS_PORT: undefined })).toStrictEqual(loadConfig({}));
+  });
+
+  test("by default lets the dashboard accounts serves call the services, by either local name", () => {
+    const config = loadConfig({ ACCOUNTS_PORT: "9100", CUSTOMERS_PORT: "9101" });
+    expect(dashboardOriginsOf(config)).toEqual(["http://127.0.0.1:9100", "http://localhost:9100"]);
+    expect(customersPublicUrlOf(config)).toBe("http://127.0.0.1:9101");
+  });
+
+  test("reads DASHBOARD_ORIGIN as a comma-separated list of origins and CUSTOMERS_PUBLIC_URL as an origin", () => {
+    const config = loadConfig({
+      DASHBOARD_ORIGIN: "https://ledger.example.com/, https://admin.example.com:8443",
+      CUSTOMERS_PUBLIC_URL: "https://api.example.com/customers/",
+    });
+    expect(dashboardOriginsOf(config)).toEqual([
+      "https://ledger.example.com",
+      "https://admin.example.com:8443",
+    ]);
+    expect(customersPublicUrlOf(config)).toBe("https://api.example.com/customers");
   });
 });

@@ -9,6 +9,7 @@ import { issueToken } from "../../accounts/auth";
 import { createRevenueProjection } from "../../accounts/consumer";
 import { accountCreated } from "../../accounts/domain";
 import { type KeyRing, openKeyRing, type SigningKey } from "../../accounts/keys";
+import { createChangeHub } from "../../accounts/live";
 import { createLoginGuard, type LoginLimits } from "../../accounts/login-guard";
 import { seedDevelopmentUsers } from "../../accounts/seed";
 import { createSessionStore, refreshTokens } from "../../accounts/sessions";
@@ -30,7 +31,7 @@ import { idempotencyKeys } from "../../shared/idempotency";
 import { createLogger } from "../../shared/log";
 import { createMetrics } from "../../shared/metrics";
 import { outbox } from "../../shared/outbox";
-import type { Projection } from "../../shared/projection";
+import type { BatchResult, Projection } from "../../shared/projection";
 import { startStreamPlumbing } from "../../shared/service";
 import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import type { Reply } from "./api";
@@ -38,6 +39,8 @@ import { eventually, startRedis, tempDir } from "./resources";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const TOKEN_TTL_SECONDS = 600;
+/** The one origin the in-process apps allow (CORS). */
+export const DASHBOARD_ORIGIN = "http://dashboard.test";
 
 /** What a rejected request must leave untouched: table row counts, the outbox, the stream's length. */
 export type Footprint = { rows: Record<string, number>; outbox: number; stream: number };
@@ -89,7 +92,11 @@ type Shared = Awaited<ReturnType<typeof openResources>>;
  * What both apps stand on: a temp dir with the SQLite file and the signing key, its own redis-server and
  * stream key, an outbox relay, and a consumer feeding `projection`, wired as main.ts wires them.
  */
-async function openResources(service: "customers" | "accounts", projection: (db: Db) => Projection) {
+async function openResources(
+  service: "customers" | "accounts",
+  projection: (db: Db) => Projection,
+  onCommitted?: (result: BatchResult) => void,
+) {
   const dir = tempDir(`streamledger-${service}-app-`);
   const redis = await startRedis();
   const streamKey = `test-stream-${crypto.randomUUID()}`;
@@ -123,6 +130,7 @@ async function openResources(service: "customers" | "accounts", projection: (db:
     logger,
     metrics,
     now: () => new Date(),
+    onCommitted,
   });
   const { relay, consumer, stuckAfterMs } = plumbing;
   const connection = plumbing.redis;
@@ -225,6 +233,7 @@ export async function startCustomersApp() {
   const { consumer, database, signingKey } = shared;
   const app = createCustomersApp({
     ...shared,
+    dashboardOrigins: [DASHBOARD_ORIGIN],
     redis: shared.connection,
     db: database.db,
     store: createCustomersStore(database.db),
@@ -239,6 +248,7 @@ export async function startCustomersApp() {
       invoices,
       idempotency_keys: idempotencyKeys,
     }),
+    app,
     /** XADDs an AccountCreated entry in the wire format and waits until the consumer has applied it. */
     async publishAccount(id: number, ownedBy: string): Promise<void> {
       const at = new Date();
@@ -287,7 +297,14 @@ const TEST_LOGIN_LIMITS: LoginLimits = {
 /** The accounts app in process with user1/password1 (account 1) and user2/password2 (account 2) seeded. */
 export async function startAccountsApp(options: { loginLimits?: LoginLimits; clientIpHeader?: string } = {}) {
   const now = () => new Date();
-  const shared = await openResources("accounts", (db) => createRevenueProjection({ db, now, newId: uuidv7 }));
+  const hub = createChangeHub();
+  const shared = await openResources(
+    "accounts",
+    (db) => createRevenueProjection({ db, now, newId: uuidv7 }),
+    (result) => {
+      if (result.applied > 0) hub.notify();
+    },
+  );
   const store = createAccountsStore(shared.database.db);
   const at = now();
   const devUsers = [
@@ -309,6 +326,10 @@ export async function startAccountsApp(options: { loginLimits?: LoginLimits; cli
     tokenTtlSeconds: TOKEN_TTL_SECONDS,
     now,
     newEventId: uuidv7,
+    hub,
+    position: () => shared.consumer.status().position,
+    dashboardOrigins: [DASHBOARD_ORIGIN],
+    customersUrl: "http://customers.test",
   });
   await shared.relay.flush();
   const tables = {
@@ -318,7 +339,7 @@ export async function startAccountsApp(options: { loginLimits?: LoginLimits; cli
     invoices: accountsInvoices,
     refresh_tokens: refreshTokens,
   };
-  return harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys });
+  return { ...harness(shared, app, { ...tables, idempotency_keys: idempotencyKeys }), hub, app };
 }
 
 type TokenKeys = { trusted: SigningKey; other: SigningKey };
