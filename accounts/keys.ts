@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import {
   calculateJwkThumbprint,
@@ -9,7 +18,7 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from "jose";
-import { TOKEN_ALGORITHM } from "../shared/auth";
+import { CLOCK_TOLERANCE_SECONDS, TOKEN_ALGORITHM } from "../shared/auth";
 
 export type SigningKey = { kid: string; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
 
@@ -66,6 +75,8 @@ export async function openKeyRing(source: {
             }
           : await newKeyFile([], new Date());
       await writeKeyFile(source.keyFile, first);
+      // Adopted: left behind, it would come back if the key file were deleted (say, after a leak).
+      if (legacy && existsSync(legacy)) unlinkSync(legacy);
     }
     loaded = await loadKeyFile(source.keyFile);
   }
@@ -104,7 +115,8 @@ export async function rotateKeyFile(
   const file = existsSync(keyFile) ? readKeyFile(keyFile) : { keys: [] };
   const active = file.keys[0];
   const age = active ? (now.getTime() - Date.parse(active.activated_at)) / 1000 : Number.POSITIVE_INFINITY;
-  if (file.keys.length > 1 && age < minAgeSeconds && !force) {
+  // Verifiers accept a token up to their clock tolerance past its `exp`.
+  if (file.keys.length > 1 && age < minAgeSeconds + CLOCK_TOLERANCE_SECONDS && !force) {
     throw new KeyRotationRefused(
       `the current key started signing ${Math.floor(age)} s ago; tokens signed by the previous key may live ` +
         `${minAgeSeconds} s (TOKEN_TTL_SECONDS), so rotating now would cut them off (use --force to do it anyway)`,

@@ -72,6 +72,7 @@ await runMain("accounts", async () => {
       maxAttemptsPerClient: config.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
     }),
     clientIpHeader: config.CLIENT_IP_HEADER,
+    jwksCacheSeconds: config.JWKS_CACHE_SECONDS,
     authenticate: createAuthenticator(keys.verificationKey),
     relay,
     consumer,

@@ -3,6 +3,7 @@ import type { Authenticate } from "../shared/auth";
 import { AuthError, NotFoundError, ValidationError } from "../shared/errors";
 import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
+import type { Logger } from "../shared/log";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
 import { issueToken } from "./auth";
@@ -25,7 +26,7 @@ import {
   refreshTokenBody,
   type TokenResponse,
 } from "./schemas";
-import type { SessionStore } from "./sessions";
+import type { Session, SessionStore } from "./sessions";
 import {
   type AccountsStore,
   findLiveAccount,
@@ -44,6 +45,9 @@ export type AccountRoutesDeps = {
   /** Told after an account is created or deleted, so open event streams show it at once. */
   hub: Pick<ChangeHub, "notify">;
   tokenTtlSeconds: number;
+  /** JWKS_CACHE_SECONDS: how long clients may cache the public keys (bounds a forced rotation's reach). */
+  jwksCacheSeconds?: number;
+  logger: Logger;
   /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
   clientIpHeader?: string;
   now: () => Date;
@@ -56,16 +60,21 @@ export function authRoutes({
   keys,
   loginGuard,
   tokenTtlSeconds,
+  jwksCacheSeconds = 60,
   clientIpHeader,
+  logger,
   now,
 }: AccountRoutesDeps) {
-  const tokensFor = async (username: string, refreshToken: string): Promise<TokenResponse> => ({
-    token: await issueToken(await keys.current(), username, now(), tokenTtlSeconds),
-    token_type: "Bearer",
-    expires_in: tokenTtlSeconds,
-    refresh_token: refreshToken,
-    refresh_expires_in: sessions.ttlSeconds,
-  });
+  const tokensFor = async (username: string, session: Session): Promise<TokenResponse> => {
+    const at = now();
+    return {
+      token: await issueToken(await keys.current(), username, at, tokenTtlSeconds),
+      token_type: "Bearer",
+      expires_in: tokenTtlSeconds,
+      refresh_token: session.refreshToken,
+      refresh_expires_in: Math.max(0, Math.round((Date.parse(session.expiresAt) - at.getTime()) / 1000)),
+    };
+  };
   return (
     new Elysia()
       .post("/auth/login", async ({ body, headers, request, server }): Promise<TokenResponse> => {
@@ -74,20 +83,25 @@ export function authRoutes({
         loginGuard.admit(username, clientAddressOf(request, server, clientIpHeader), at);
         const user = store.findUser(username);
         if (!(await verifyPassword(password, user?.passwordHash))) {
-          loginGuard.failed(username, at);
           throw new AuthError(401, "wrong username or password", false);
         }
         loginGuard.succeeded(username);
         return tokensFor(username, sessions.start(username, now()));
       })
       // One use per refresh token: the answer carries its successor.
-      .post("/auth/refresh", async ({ body, headers }): Promise<TokenResponse> => {
+      .post("/auth/refresh", async ({ body, headers, request, server }): Promise<TokenResponse> => {
         const input = parseJsonBody(refreshTokenBody, body, headers["content-type"]);
+        loginGuard.admitRefresh(clientAddressOf(request, server, clientIpHeader), now().getTime());
         const outcome = sessions.refresh(input.refresh_token, now());
+        if (outcome.kind === "reused") {
+          logger.warn("a used refresh token came back: its login is revoked (stolen or replayed)", {
+            user: outcome.username,
+          });
+        }
         if (outcome.kind !== "refreshed" || !store.findUser(outcome.username)) {
           throw new AuthError(401, "the refresh token is not valid; log in again", false);
         }
-        return tokensFor(outcome.username, outcome.refreshToken);
+        return tokensFor(outcome.username, outcome.session);
       })
       // Access tokens already issued stay valid until they expire (TOKEN_TTL_SECONDS, 15 min by default).
       .post("/auth/logout", ({ body, headers }) => {
@@ -96,7 +110,7 @@ export function authRoutes({
         return new Response(null, { status: 204 });
       })
       .get("/.well-known/jwks.json", async ({ set }) => {
-        set.headers["cache-control"] = "public, max-age=60";
+        set.headers["cache-control"] = `public, max-age=${jwksCacheSeconds}`;
         return { keys: await keys.published() };
       })
   );

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, isNull, lt } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, ne } from "drizzle-orm";
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
 import { users } from "./store";
 
 /**
  * Refresh tokens, one row each, stored only as a SHA-256 hash. Every refresh replaces the token with a new
- * one of the same family; presenting a replaced token again (a stolen copy) revokes the whole family.
+ * one of the same family (a login), which expires when the login's first token does; presenting the
+ * replaced token again (a stolen copy) revokes the whole family.
  */
 export const refreshTokens = sqliteTable(
   "refresh_tokens",
@@ -28,23 +29,20 @@ export const refreshTokens = sqliteTable(
 );
 
 export type RefreshOutcome =
-  | { kind: "refreshed"; username: string; refreshToken: string }
+  | { kind: "refreshed"; username: string; session: Session }
   | { kind: "invalid" }
   | { kind: "reused"; username: string };
+
+/** A refresh token as handed to the client, and when its login ends. */
+export type Session = { refreshToken: string; expiresAt: string };
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
 export function createSessionStore(db: Db, ttlSeconds: number) {
-  const issue = (tx: Db, username: string, familyId: string, now: Date): string => {
+  const issue = (tx: Db, username: string, familyId: string, now: Date, expiresAt: string): string => {
     const token = randomBytes(32).toString("base64url");
     tx.insert(refreshTokens)
-      .values({
-        tokenHash: hashOf(token),
-        familyId,
-        username,
-        issuedAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
-      })
+      .values({ tokenHash: hashOf(token), familyId, username, issuedAt: now.toISOString(), expiresAt })
       .run();
     return token;
   };
@@ -59,12 +57,16 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
     ttlSeconds,
 
     /** A new refresh token for a login (a new family); expired rows of the user are cleared on the way. */
-    start(username: string, now: Date): string {
+    start(username: string, now: Date): Session {
       return db.transaction((tx) => {
         tx.delete(refreshTokens)
           .where(and(eq(refreshTokens.username, username), lt(refreshTokens.expiresAt, now.toISOString())))
           .run();
-        return issue(tx, username, randomBytes(16).toString("hex"), now);
+        const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+        return {
+          refreshToken: issue(tx, username, randomBytes(16).toString("hex"), now, expiresAt),
+          expiresAt,
+        };
       });
     },
 
@@ -85,10 +87,23 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
           .set({ revokedAt: now.toISOString() })
           .where(eq(refreshTokens.tokenHash, row.tokenHash))
           .run();
+        // Only the token just used is kept among the used ones: replaying it is what reveals a theft
+        // (a thief or the client being one step behind); older ones are simply unknown from now on.
+        tx.delete(refreshTokens)
+          .where(
+            and(
+              eq(refreshTokens.familyId, row.familyId),
+              isNotNull(refreshTokens.revokedAt),
+              ne(refreshTokens.tokenHash, row.tokenHash),
+            ),
+          )
+          .run();
+        // The family keeps the expiry of its login: refreshing never extends a session past it.
+        const refreshToken = issue(tx, row.username, row.familyId, now, row.expiresAt);
         return {
           kind: "refreshed",
           username: row.username,
-          refreshToken: issue(tx, row.username, row.familyId, now),
+          session: { refreshToken, expiresAt: row.expiresAt },
         };
       });
     },

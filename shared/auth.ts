@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { AuthError, UnavailableError } from "./errors";
 
 export const TOKEN_ISSUER = "streamledger-accounts";
@@ -8,6 +8,9 @@ export const TOKEN_ALGORITHM = "ES256";
 /** No access token lives longer, whatever its `exp` says (TOKEN_TTL_SECONDS is capped at this too). */
 export const MAX_TOKEN_AGE_SECONDS = 86_400;
 
+/** How far apart the clocks of accounts and its verifiers may be. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
 /** The authenticated user a request acts for. */
 export type Caller = { username: string };
 
@@ -15,27 +18,48 @@ export type Caller = { username: string };
 export type Authenticate = (authorization: string | undefined) => Promise<Caller>;
 
 /**
- * The accounts service's published keys, cached, re-fetched when a token names a key not in the cache
- * (a rotation). A fetch is followed by `cooldownMs` without one; a token naming an unknown key then waits
- * for the cooldown to end and is looked up once more, so a key published a moment ago is still found.
+ * The accounts service's published keys, fetched once and re-fetched when older than `cacheSeconds` or
+ * when a token names a key not among them (a rotation). Fetches are at least `cooldownMs` apart: a token
+ * naming an unknown key waits for the next one rather than being refused for a key published a moment
+ * ago. While accounts cannot be reached, the last key set fetched goes on verifying the keys it has.
  */
 export function remoteSigningKeys(
   accountsUrl: string,
   { cacheSeconds = 60, cooldownMs = 1000 }: { cacheSeconds?: number; cooldownMs?: number } = {},
 ): JWTVerifyGetKey {
-  // The cache age bounds how long a key dropped by a forced rotation is still trusted here.
-  const jwks = createRemoteJWKSet(new URL("/.well-known/jwks.json", accountsUrl), {
-    timeoutDuration: 5000,
-    cooldownDuration: cooldownMs,
-    cacheMaxAge: cacheSeconds * 1000,
-  });
+  const url = new URL("/.well-known/jwks.json", accountsUrl);
+  let cached: { keys: JWTVerifyGetKey; fetchedAt: number } | undefined;
+  let lastAttempt = Number.NEGATIVE_INFINITY;
+  let fetching: Promise<void> | undefined;
+  const fetchKeys = () => {
+    fetching ??= (async () => {
+      lastAttempt = Date.now();
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: "error" });
+      if (!response.ok) throw new Error(`the key set answered ${response.status}`);
+      const jwks = (await response.json()) as JSONWebKeySet;
+      cached = { keys: createLocalJWKSet(jwks), fetchedAt: Date.now() };
+    })().finally(() => {
+      fetching = undefined;
+    });
+    return fetching;
+  };
+  const sinceAttempt = () => Date.now() - lastAttempt;
+
   return async (header, token) => {
+    if (!cached) await fetchKeys();
+    else if (Date.now() - cached.fetchedAt > cacheSeconds * 1000 && sinceAttempt() >= cooldownMs) {
+      // Stale: fetch again, but an unreachable accounts leaves the keys already known in use.
+      await fetchKeys().catch(() => undefined);
+    }
+    const known = cached as { keys: JWTVerifyGetKey };
     try {
-      return await jwks(header, token);
+      return await known.keys(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || !jwks.coolingDown) throw error;
-      await new Promise((resolve) => setTimeout(resolve, cooldownMs));
-      return jwks(header, token);
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      const wait = cooldownMs - sinceAttempt();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await fetchKeys();
+      return (cached as { keys: JWTVerifyGetKey }).keys(header, token);
     }
   };
 }
@@ -71,7 +95,7 @@ const verifyOptions = {
   audience: TOKEN_AUDIENCE,
   requiredClaims: ["exp", "sub", "iat"],
   maxTokenAge: MAX_TOKEN_AGE_SECONDS,
-  clockTolerance: 30,
+  clockTolerance: CLOCK_TOLERANCE_SECONDS,
 };
 
 function bearerToken(authorization: string | undefined): string {

@@ -31,7 +31,7 @@ const configSchema = z.object({
   REDIS_TLS_CERT: z.string().min(1).optional(),
   REDIS_TLS_KEY: z.string().min(1).optional(),
   TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
-  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(14 * 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.max(365 * 86_400).default(14 * 86_400),
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   JWT_PREVIOUS_KEY: z.string().min(1).optional(),
   JWKS_CACHE_SECONDS: positiveInt.max(3600).default(60),

@@ -79,6 +79,17 @@ export function httpConventions({
         requests.set(request, { id, started: performance.now() });
         Object.assign(set.headers, SECURITY_HEADERS);
         set.headers["x-request-id"] = id;
+        const repeated = repeatedQueryParameter(request);
+        if (repeated !== undefined) {
+          // Refused rather than guessed at: frameworks disagree on whether the first or the last one wins.
+          record(request, "unmatched", 422);
+          return problem(
+            422,
+            "Invalid request",
+            `the query parameter "${repeated}" is given more than once`,
+            { [repeated]: ["is given more than once"] },
+          );
+        }
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > maxBodyBytes) {
           // Answered here, before any route: onAfterResponse does not run, so it is counted and logged now.
@@ -263,6 +274,15 @@ export function clientAddressOf(
   } catch {
     return "unknown";
   }
+}
+
+function repeatedQueryParameter(request: Request): string | undefined {
+  const seen = new Set<string>();
+  for (const name of new URL(request.url, "http://unknown-host").searchParams.keys()) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
 }
 
 /** The request's path; an HTTP/1.0 request without a Host header has a relative URL, which must not throw. */

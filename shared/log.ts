@@ -12,20 +12,31 @@ export type Logger = {
   error(message: string, fields?: LogFields): void;
 };
 
-/** Field names whose values never reach a log line, at the top level or one level down. */
-export const REDACTED_FIELDS = [
-  "authorization",
-  "password",
-  "token",
-  "refresh_token",
-  "cookie",
-  "secret",
-  "private_key",
-];
+/** Field names (any case, any depth) whose values never reach a log line. */
+export const SECRET_FIELD = /authori[sz]ation|passw|token|secret|cookie|private[_-]?key|api[_-]?key|credential/i;
+
+const URL_PASSWORD = /(\/\/[^/@\s:]*:)[^@\s/]+@/g;
+
+/**
+ * A copy of `value` fit for a log line: fields named like secrets are "[redacted]" at any depth, and a
+ * password inside a URL (`redis://user:secret@host`) is masked wherever a string carries one.
+ */
+export function redacted(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return value.replace(URL_PASSWORD, "$1[redacted]@");
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > 8) return "[too deep]";
+  if (value instanceof Error) return redacted({ name: value.name, message: value.message }, depth);
+  if (Array.isArray(value)) return value.map((item) => redacted(item, depth + 1));
+  const copy = new Map<string, unknown>();
+  for (const [key, field] of Object.entries(value)) {
+    copy.set(key, SECRET_FIELD.test(key) ? "[redacted]" : redacted(field, depth + 1));
+  }
+  return Object.fromEntries(copy);
+}
 
 /**
  * A pino logger: JSON lines on stderr (or `destination`), or human-readable lines with `pretty`; every
- * line carries the service name, and secrets in the fields are replaced by "[redacted]".
+ * line carries the service name, and secrets in the fields and message are replaced by "[redacted]".
  */
 export function createLogger(
   service: string,
@@ -44,14 +55,12 @@ export function createLogger(
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: {
-        paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`]),
-        censor: "[redacted]",
-      },
     },
     output,
   );
   const at = (method: "debug" | "info" | "warn" | "error") => (message: string, fields?: LogFields) =>
-    fields ? logger[method](fields, message) : logger[method](message);
+    fields
+      ? logger[method](redacted(fields) as LogFields, redacted(message) as string)
+      : logger[method](redacted(message) as string);
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -9,8 +9,8 @@ export type RateLimiter = {
 
 /**
  * At most `limit` hits per key in a fixed window of `windowMs` starting at the key's first hit. Kept in
- * memory (one instance serves a data dir); at most `maxKeys` keys, the oldest windows dropped first so a
- * flood of distinct keys cannot exhaust memory.
+ * memory (one instance serves a data dir); at most `maxKeys` keys (expired windows dropped first, then the
+ * oldest) so a flood of distinct keys cannot exhaust memory.
  */
 export function createRateLimiter({
   limit,
@@ -43,8 +43,10 @@ export function createRateLimiter({
         return;
       }
       if (windows.size >= maxKeys) {
+        // Expired windows go first, so a flood of new keys cannot wipe a live one while any is stale.
+        for (const [stale, { endsAt }] of windows) if (endsAt <= now) windows.delete(stale);
         const oldest = windows.keys().next();
-        if (!oldest.done) windows.delete(oldest.value);
+        if (windows.size >= maxKeys && !oldest.done) windows.delete(oldest.value);
       }
       windows.set(key, { hits: 1, endsAt: now + windowMs });
     },

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "./config";
 import { startConsumer } from "./consumer";
@@ -141,6 +141,8 @@ export function startStreamPlumbing(deps: {
 export function acquireInstanceLock(dataDir: string, service: string): () => void {
   const path = join(dataDir, `${service}.pid`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // An existing directory keeps the mode it was made with; the data in it is for this user only.
+  chmodSync(dataDir, 0o700);
   try {
     writeFileSync(path, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch (error) {

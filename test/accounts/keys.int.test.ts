@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { issueToken } from "../../accounts/auth";
@@ -46,11 +46,11 @@ describe("openKeyRing", () => {
     const legacyKeyFile = join(dir, "accounts-signing-key.jwk.json");
     const pair = await generateKeyPair("ES256", { extractable: true });
     writeFileSync(legacyKeyFile, JSON.stringify(await exportJWK(pair.privateKey)));
+    const legacyJwk = readFileSync(legacyKeyFile, "utf8");
     const ring = await openKeyRing({ keyFile, legacyKeyFile });
-    const legacy = await openKeyRing({
-      keyFile: join(dir, "other.json"),
-      privateJwk: readFileSync(legacyKeyFile, "utf8"),
-    });
+    // Adopted and removed, so deleting the new file can never bring the old key back.
+    expect(existsSync(legacyKeyFile)).toBe(false);
+    const legacy = await openKeyRing({ keyFile: join(dir, "other.json"), privateJwk: legacyJwk });
     expect((await ring.current()).kid).toBe((await legacy.current()).kid);
   });
 
@@ -87,12 +87,12 @@ describe("rotateKeyFile", () => {
     const start = new Date();
     const second = await rotateKeyFile(keyFile, start, 900);
     expect(second.previous).toBe(first);
-    await expect(rotateKeyFile(keyFile, new Date(start.getTime() + 899_000), 900)).rejects.toBeInstanceOf(
+    await expect(rotateKeyFile(keyFile, new Date(start.getTime() + 929_000), 900)).rejects.toBeInstanceOf(
       KeyRotationRefused,
     );
-    const third = await rotateKeyFile(keyFile, new Date(start.getTime() + 901_000), 900);
+    const third = await rotateKeyFile(keyFile, new Date(start.getTime() + 931_000), 900);
     expect(third.previous).toBe(second.current);
-    const forced = await rotateKeyFile(keyFile, new Date(start.getTime() + 902_000), 900, true);
+    const forced = await rotateKeyFile(keyFile, new Date(start.getTime() + 932_000), 900, true);
     expect((await describeKeyFile(keyFile)).map((key) => key.kid)).toEqual([forced.current, third.current]);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   });

@@ -58,3 +58,29 @@ describe("login rate limits", () => {
     expect(await app.footprint()).toEqual(before);
   });
 });
+
+describe("login rate limits under concurrency", () => {
+  test("guesses sent all at once still get at most the limit of password checks", async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        attempt(`198.51.100.${100 + Math.floor(Math.random() * 100)}`, "user1-concurrent", "wrong"),
+      ),
+    );
+    const statuses = guesses.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(27);
+  });
+});
+
+describe("refresh rate limit", () => {
+  test("after the per-address limit of refreshes, 429 with Retry-After; another address goes on", async () => {
+    const refreshFrom = (client: string) =>
+      app.call("POST", "/auth/refresh", {
+        json: { refresh_token: "not-a-token" },
+        headers: { "x-forwarded-for": client },
+      });
+    for (let i = 0; i < 6; i++) expect((await refreshFrom("192.0.2.200")).status).toBe(401);
+    expectThrottled(await refreshFrom("192.0.2.200"));
+    expect((await refreshFrom("192.0.2.201")).status).toBe(401);
+  });
+});

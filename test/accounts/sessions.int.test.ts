@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { refreshTokens } from "../../accounts/sessions";
 import { SECURITY_HEADERS } from "../../shared/http";
 import { type AccountsHarness, expectProblem, rejects, startAccountsApp } from "../support/apps";
@@ -60,6 +61,25 @@ describe("POST /auth/refresh", () => {
     // Another login of the same user is a separate family and unaffected.
     expect((await refresh((await logIn()).refresh_token)).status).toBe(200);
   });
+
+  test("refreshing never extends the login, and keeps no more than the last used token", async () => {
+    const first = await logIn();
+    let current = first;
+    for (let i = 0; i < 3; i++) {
+      await Bun.sleep(1100);
+      current = (await refresh(current.refresh_token)).body as unknown as Tokens;
+    }
+    expect(current.refresh_expires_in).toBeLessThanOrEqual(first.refresh_expires_in - 3);
+    const hashOf = (token: string) => createHash("sha256").update(token).digest("hex");
+    const rows = app.database.db.select().from(refreshTokens).all();
+    const familyId = rows.find((row) => row.tokenHash === hashOf(current.refresh_token))?.familyId;
+    const family = rows.filter((row) => row.familyId === familyId);
+    expect(family.map((row) => row.revokedAt === null).sort()).toEqual([false, true]);
+    expect(new Set(family.map((row) => row.expiresAt)).size).toBe(1);
+    // The first token is forgotten: refused, but it no longer ends the login it came from.
+    expectProblem(await refresh(first.refresh_token), 401, [], "/auth/refresh");
+    expect((await refresh(current.refresh_token)).status).toBe(200);
+  }, 20_000);
 
   test("when the refresh token is unknown: 401 without a bearer challenge", async () => {
     const reply = await refresh("A".repeat(43));
@@ -134,6 +154,7 @@ describe("security headers", () => {
     ["GET", "/accounts/999999", "a 404 problem", true],
     ["GET", "/no/such/route", "an unmatched route", false],
     ["POST", "/auth/login", "a 422 problem", false],
+    ["GET", "/accounts?limit=1&limit=2", "a repeated query parameter", true],
   ] as const)("%s %s (%s) carries every security header", async (method, path, _what, authenticated) => {
     const reply = await app.call(method, path, {
       authorization: authenticated ? await app.bearer("user1") : undefined,
@@ -146,5 +167,16 @@ describe("security headers", () => {
     const reply = await app.call("GET", "/.well-known/jwks.json");
     expect(reply.headers.get("cache-control")).toBe("public, max-age=60");
     expect(reply.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
+
+describe("repeated query parameters", () => {
+  test.each([
+    "/accounts/1/customers?limit=500&limit=5",
+    "/accounts/1/customers?limit=5&limit=500",
+    "/accounts?x=1&x=1",
+  ])("%s: 422 naming the parameter, whichever value comes last", async (path) => {
+    const reply = await app.call("GET", path, { authorization: await app.bearer("user1") });
+    expectProblem(reply, 422, [path.includes("limit") ? "limit" : "x"]);
   });
 });

@@ -28,7 +28,7 @@ describe("the logger", () => {
     ]);
   });
 
-  test("redacts secrets at the top level and one level down", () => {
+  test("redacts secrets at the top level and below", () => {
     const { lines, stream } = capture();
     createLogger("accounts", "info", "json", stream).warn("login", {
       authorization: "Bearer eyJhbGciOi",
@@ -38,6 +38,24 @@ describe("the logger", () => {
     const text = JSON.stringify(lines);
     for (const secret of ["eyJhbGciOi", "password1", "eyJ...", "hunter2"]) expect(text).not.toContain(secret);
     expect(lines[0]?.request).toEqual({ token: "[redacted]", password: "[redacted]", username: "user1" });
+  });
+
+  test("redacts secret-like fields in any case and at any depth, and passwords inside URLs", () => {
+    const { lines, stream } = capture();
+    createLogger("customers", "info", "json", stream).error("redis://app:s3cr3t@cache:6379 refused", {
+      Authorization: "Bearer abc.def",
+      refreshToken: "rt-123",
+      request: { headers: { authorization: "Bearer ghi.jkl", "x-api-key": "k-456" } },
+      redis_url: "rediss://app:hunter22@127.0.0.1:6380",
+      list: [{ access_token: "at-789" }],
+      count: 3,
+    });
+    const text = JSON.stringify(lines);
+    for (const secret of ["abc.def", "rt-123", "ghi.jkl", "k-456", "hunter22", "at-789", "s3cr3t"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({ redis_url: "rediss://app:[redacted]@127.0.0.1:6380", count: 3 });
+    expect(lines[0]?.msg).toBe("redis://app:[redacted]@cache:6379 refused");
   });
 
   test("drops lines below its level", () => {

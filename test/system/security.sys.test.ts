@@ -132,3 +132,23 @@ describe("login rate limit per client address, on the service's own socket", () 
     expect(await loginFrom(system.accounts.url, "127.0.0.2", "password1")).toBe(200);
   }, 60_000);
 });
+
+describe("customers while accounts is down", () => {
+  test("keeps verifying tokens with the keys it fetched last, past their cache age", async () => {
+    const redis = await run.redis();
+    const system = await run.system(redis, { JWKS_CACHE_SECONDS: "1" });
+    await settled(system, redis.client);
+    const token = await login(system.accounts.url, "user1", "password1");
+    const create = () =>
+      request("POST", `${system.customers.url}/customers`, {
+        token,
+        json: { name: "Offline", account_id: "1" },
+      });
+    expect((await create()).status).toBe(201);
+    await system.accounts.kill("SIGTERM");
+    await Bun.sleep(2500);
+    expect((await create()).status).toBe(201);
+    expect((await fetch(`${system.customers.url}/health/live`)).status).toBe(200);
+    await system.accounts.restart();
+  }, 60_000);
+});
