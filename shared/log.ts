@@ -13,7 +13,8 @@ export type Logger = {
 };
 
 /** Field names (any case, any depth) whose values never reach a log line. */
-export const SECRET_FIELD = /authori[sz]ation|passw|token|secret|cookie|private[_-]?key|api[_-]?key|credential/i;
+export const SECRET_FIELD =
+  /authori[sz]ation|passw|token|secret|cookie|private[_-]?key|api[_-]?key|credential/i;
 
 const URL_PASSWORD = /(\/\/[^/@\s:]*:)[^@\s/]+@/g;
 

@@ -77,7 +77,7 @@ const corpus: [string, (token: string) => Uint8Array | string][] = [
   [
     "a chunked body larger than MAX_BODY_BYTES",
     (t) =>
-      `POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${"ffff\r\n" + "x".repeat(0xffff) + "\r\n"}${"ffff\r\n" + "x".repeat(0xffff) + "\r\n"}0\r\n\r\n`,
+      `POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${`ffff\r\n${"x".repeat(0xffff)}\r\n`}${`ffff\r\n${"x".repeat(0xffff)}\r\n`}0\r\n\r\n`,
   ],
   ["a 100 kB header", (t) => json("{}", `X-Big: ${"a".repeat(100_000)}\r\n`).replace("TOKEN", t)],
   [
