@@ -33,7 +33,7 @@ export function createApp(deps: AccountsAppDeps) {
     .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes("accounts", deps))
     .use(metricsRoute(deps.metrics))
-    .use(docsRoutes(accountsOpenApi))
+    .use(docsRoutes(accountsOpenApi(deps.limits)))
     .use(dashboardRoutes(deps.customersUrl))
     .use(authRoutes(deps))
     .use(liveRoutes({ ...deps, authenticate }))

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator } from "../shared/auth";
-import { customersPublicUrlOf, dashboardOriginsOf, loadConfig } from "../shared/config";
+import { customersPublicUrlOf, dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
@@ -73,6 +73,8 @@ await runMain("accounts", async () => {
     }),
     clientIpHeader: config.CLIENT_IP_HEADER,
     jwksCacheSeconds: config.JWKS_CACHE_SECONDS,
+    limits: inputLimitsOf(config),
+    maxAccountsPerUser: config.MAX_ACCOUNTS_PER_USER,
     authenticate: createAuthenticator(keys.verificationKey),
     relay,
     consumer,

@@ -3,6 +3,7 @@ import type { Authenticate } from "../shared/auth";
 import { AuthError, NotFoundError, ValidationError } from "../shared/errors";
 import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
+import type { InputLimits } from "../shared/limits";
 import type { Logger } from "../shared/log";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
@@ -19,13 +20,7 @@ import type { KeyRing } from "./keys";
 import type { ChangeHub } from "./live";
 import type { LoginGuard } from "./login-guard";
 import { verifyPassword } from "./password";
-import {
-  createAccountBody,
-  customersPageQuery,
-  loginBody,
-  refreshTokenBody,
-  type TokenResponse,
-} from "./schemas";
+import { accountSchemas, loginBody, refreshTokenBody, type TokenResponse } from "./schemas";
 import type { Session, SessionStore } from "./sessions";
 import {
   type AccountsStore,
@@ -48,6 +43,10 @@ export type AccountRoutesDeps = {
   /** JWKS_CACHE_SECONDS: how long clients may cache the public keys (bounds a forced rotation's reach). */
   jwksCacheSeconds?: number;
   logger: Logger;
+  /** MAX_NAME_LENGTH and MAX_PAGE_SIZE; the defaults when absent. */
+  limits?: InputLimits;
+  /** MAX_ACCOUNTS_PER_USER: POST /accounts answers 409 beyond it. */
+  maxAccountsPerUser?: number;
   /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
   clientIpHeader?: string;
   now: () => Date;
@@ -116,7 +115,17 @@ export function authRoutes({
   );
 }
 
-export function accountRoutes({ store, authenticate, relay, hub, now, newEventId }: AccountRoutesDeps) {
+export function accountRoutes({
+  store,
+  authenticate,
+  relay,
+  hub,
+  now,
+  newEventId,
+  limits,
+  maxAccountsPerUser = 100,
+}: AccountRoutesDeps) {
+  const { createAccountBody, customersPageQuery } = accountSchemas(limits);
   return (
     new Elysia()
       .get("/accounts", async ({ headers }) => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { decimalId } from "../shared/events";
+import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/limits";
 
 export const loginBody = z.strictObject({
   username: z.string({ error: "must be a string" }).min(1, "must not be empty").max(100, "is too long"),
@@ -10,26 +11,29 @@ export const refreshTokenBody = z.strictObject({
   refresh_token: z.string({ error: "must be a string" }).min(1, "must not be empty").max(200, "is too long"),
 });
 
-export const createAccountBody = z.strictObject({
-  name: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "is too long"),
-  description: z.string({ error: "must be a string" }).trim().max(1000, "is too long").default(""),
-});
+/** The request schemas whose limits are configured (MAX_NAME_LENGTH, MAX_PAGE_SIZE). */
+export function accountSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
+  return {
+    createAccountBody: z.strictObject({
+      name: nameSchema(limits.maxNameLength),
+      description: z
+        .string({ error: "must be a string" })
+        .trim()
+        .max(1000, "must be at most 1000 characters")
+        .default(""),
+    }),
+    /** GET /accounts/:id/customers: `limit` (default 50), `after` the last customer id of the page before. */
+    customersPageQuery: z.object({
+      limit: pageLimitSchema(limits.maxPageSize),
+      after: decimalId.transform(Number).optional(),
+    }),
+  };
+}
 
-export const MAX_PAGE_SIZE = 200;
-
-/** GET /accounts/:id/customers: `limit` 1..200 (default 50), `after` the last customer id of the page before. */
-export const customersPageQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, { message: `must be an integer from 1 to ${MAX_PAGE_SIZE}`, abort: true })
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
-    .default(50),
-  after: decimalId.transform(Number).optional(),
-});
+export type AccountSchemas = ReturnType<typeof accountSchemas>;
 
 export type LoginBody = z.infer<typeof loginBody>;
-export type CreateAccountBody = z.infer<typeof createAccountBody>;
+export type CreateAccountBody = z.infer<AccountSchemas["createAccountBody"]>;
 
 /** `token` is the short-lived access token; `refresh_token` buys a new pair once (POST /auth/refresh). */
 export const tokenResponse = z.object({

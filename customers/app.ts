@@ -24,6 +24,6 @@ export function createApp(deps: CustomersAppDeps) {
     .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes("customers", deps))
     .use(metricsRoute(deps.metrics))
-    .use(docsRoutes(customersOpenApi))
+    .use(docsRoutes(customersOpenApi(deps.limits)))
     .use(customerRoutes(deps));
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator, remoteSigningKeys } from "../shared/auth";
-import { dashboardOriginsOf, loadConfig } from "../shared/config";
+import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/config";
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
@@ -45,6 +45,7 @@ await runMain("customers", async () => {
     now,
     newEventId: uuidv7,
     dashboardOrigins: dashboardOriginsOf(config),
+    limits: inputLimitsOf(config),
   });
   await serveUntilSignalled({
     app,

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Authenticate, Caller } from "../shared/auth";
 import { parseJsonBody, parseQuery, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
+import type { InputLimits } from "../shared/limits";
 import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
 import { envelopeOf } from "../shared/wire";
 import {
@@ -21,13 +22,7 @@ import {
   unknownCustomerReference,
   unknownInvoice,
 } from "./domain";
-import {
-  createCustomerBody,
-  createInvoiceBody,
-  customersQuery,
-  invoicesQuery,
-  renameCustomerBody,
-} from "./schemas";
+import { customerSchemas } from "./schemas";
 import {
   type CustomersStore,
   deleteCustomer,
@@ -38,6 +33,8 @@ import {
 } from "./store";
 
 export type CustomerRoutesDeps = {
+  /** MAX_NAME_LENGTH and MAX_PAGE_SIZE; the defaults when absent. */
+  limits?: InputLimits;
   store: CustomersStore;
   authenticate: Authenticate;
   relay: Pick<OutboxRelay, "notify">;
@@ -45,7 +42,9 @@ export type CustomerRoutesDeps = {
   newEventId: () => string;
 };
 
-export function customerRoutes({ store, authenticate, relay, now, newEventId }: CustomerRoutesDeps) {
+export function customerRoutes({ store, authenticate, relay, now, newEventId, limits }: CustomerRoutesDeps) {
+  const { createCustomerBody, createInvoiceBody, customersQuery, invoicesQuery, renameCustomerBody } =
+    customerSchemas(limits);
   const accountOf = (customer: { accountId: number } | undefined) =>
     customer ? store.findAccount(customer.accountId) : undefined;
 

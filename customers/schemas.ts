@@ -1,47 +1,37 @@
 import { z } from "zod";
 import { calendarDate, cents, currency, decimalId } from "../shared/events";
+import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/limits";
 
-const customerName = z
-  .string({ error: "must be a string" })
-  .trim()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters");
+/** The request schemas, with the configured name and page size limits. */
+export function customerSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
+  const customerName = nameSchema(limits.maxNameLength);
+  const pageLimit = pageLimitSchema(limits.maxPageSize);
+  return {
+    createCustomerBody: z.strictObject({ name: customerName, account_id: decimalId }),
+    createInvoiceBody: z.strictObject({
+      customer_id: decimalId,
+      purchase_date: calendarDate,
+      purchase_price_cents: cents,
+      currency: currency.default("USD"),
+    }),
+    renameCustomerBody: z.strictObject({ name: customerName }),
+    customersQuery: z.strictObject({
+      account_id: decimalId,
+      limit: pageLimit,
+      after: decimalId.transform(Number).default(0),
+    }),
+    invoicesQuery: z.strictObject({
+      customer_id: decimalId,
+      limit: pageLimit,
+      after: decimalId.transform(Number).default(0),
+    }),
+  };
+}
 
-export const createCustomerBody = z.strictObject({
-  name: customerName,
-  account_id: decimalId,
-});
+export type CustomerSchemas = ReturnType<typeof customerSchemas>;
 
-export const createInvoiceBody = z.strictObject({
-  customer_id: decimalId,
-  purchase_date: calendarDate,
-  purchase_price_cents: cents,
-  currency: currency.default("USD"),
-});
-
-export const renameCustomerBody = z.strictObject({ name: customerName });
-
-const pageLimit = z
-  .string()
-  .regex(/^[1-9][0-9]{0,2}$/, "must be a whole number from 1 to 200")
-  .transform(Number)
-  .refine((limit) => limit <= 200, "must be a whole number from 1 to 200")
-  .default(50);
-
-export const customersQuery = z.strictObject({
-  account_id: decimalId,
-  limit: pageLimit,
-  after: decimalId.transform(Number).default(0),
-});
-
-export const invoicesQuery = z.strictObject({
-  customer_id: decimalId,
-  limit: pageLimit,
-  after: decimalId.transform(Number).default(0),
-});
-
-export type CreateCustomerBody = z.infer<typeof createCustomerBody>;
-export type CreateInvoiceBody = z.infer<typeof createInvoiceBody>;
+export type CreateCustomerBody = z.infer<CustomerSchemas["createCustomerBody"]>;
+export type CreateInvoiceBody = z.infer<CustomerSchemas["createInvoiceBody"]>;
 
 export const customerResponse = z.object({
   id: z.string(),

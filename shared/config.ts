@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { InputLimits } from "./limits";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -44,6 +45,9 @@ const configSchema = z.object({
     .transform((name) => name.toLowerCase())
     .optional(),
   PASSWORD_MIN_LENGTH: positiveInt.min(8).max(128).default(12),
+  MAX_NAME_LENGTH: positiveInt.max(10_000).default(200),
+  MAX_PAGE_SIZE: positiveInt.max(1000).default(200),
+  MAX_ACCOUNTS_PER_USER: positiveInt.max(100_000).default(100),
   SEED_DEV_USERS: flag.default(true),
   DEV_USERS: z.string().default("user1:password1:one,user2:password2:two"),
   CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -107,4 +111,9 @@ export function dashboardOriginsOf(config: Config): string[] {
 /** Where the dashboard's browser finds customers: CUSTOMERS_PUBLIC_URL, else the local port. */
 export function customersPublicUrlOf(config: Config): string {
   return (config.CUSTOMERS_PUBLIC_URL ?? `http://127.0.0.1:${config.CUSTOMERS_PORT}`).replace(/\/+$/, "");
+}
+
+/** The limits on names and page sizes both services validate requests with. */
+export function inputLimitsOf(config: Config): InputLimits {
+  return { maxNameLength: config.MAX_NAME_LENGTH, maxPageSize: config.MAX_PAGE_SIZE };
 }

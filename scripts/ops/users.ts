@@ -4,9 +4,10 @@ import { uuidv7 } from "uuidv7";
 import { accountCreated } from "../../accounts/domain";
 import { hashPassword } from "../../accounts/password";
 import { passwordProblems } from "../../accounts/password-policy";
-import { createAccountBody } from "../../accounts/schemas";
+import { accountSchemas } from "../../accounts/schemas";
 import { createSessionStore } from "../../accounts/sessions";
 import { createAccountsStore } from "../../accounts/store";
+import { inputLimitsOf } from "../../shared/config";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
 import { envelopeOf } from "../../shared/wire";
 import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
@@ -72,7 +73,9 @@ async function add(args: string[], context: Context): Promise<number> {
   const name = username(positionals(rest, ["USERNAME"])[0]);
   let accountName: string | undefined;
   if (values.account !== undefined) {
-    const parsed = createAccountBody.safeParse({ name: values.account });
+    const parsed = accountSchemas(inputLimitsOf(context.config)).createAccountBody.safeParse({
+      name: values.account,
+    });
     if (!parsed.success)
       throw new UsageError(`--account: the account name ${parsed.error.issues[0]?.message}`);
     accountName = parsed.data.name;

@@ -55,7 +55,7 @@ const accountCases: Case[] = [
   rejects("name is null", 422, ["name"], account({ name: null })),
   rejects("name is empty", 422, ["name"], account({ name: "" })),
   rejects("name is whitespace only", 422, ["name"], account({ name: "  \t " })),
-  rejects("name has 101 characters", 422, ["name"], account({ name: "n".repeat(101) })),
+  rejects("name has 201 characters", 422, ["name"], account({ name: "n".repeat(201) })),
   rejects("description is a number", 422, ["description"], account({ description: 1 })),
   rejects("description is null", 422, ["description"], account({ description: null })),
   rejects(
