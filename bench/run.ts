@@ -31,6 +31,8 @@ const sizes: Sizes = {
   resumeEvents: fromEnv("BENCH_RESUME_EVENTS", base.resumeEvents),
 };
 const outDir = args.out ?? join(ROOT, "bench");
+// BENCH_ONLY=http or BENCH_ONLY=stream runs one half, for working on it (the other half's figures are empty).
+const only = process.env.BENCH_ONLY;
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 requireProgram("wrk", "wrk");
@@ -50,11 +52,11 @@ try {
   log(`sizes ${JSON.stringify(sizes)}; logs in ${dir.path}`);
   const ingest: IngestRound[] = [];
   const latency: LatencyRound[] = [];
-  const system = await startHttpSystem(redisUrl, dir.path);
   let customersRss = 0;
   let accountsRss = 0;
+  const system = only === "stream" ? null : await startHttpSystem(redisUrl, dir.path);
   try {
-    for (let round = 1; round <= sizes.rounds; round++) {
+    for (let round = 1; system && round <= sizes.rounds; round++) {
       const measured = await ingestRound(system, {
         round,
         seconds: sizes.seconds,
@@ -70,16 +72,15 @@ try {
       latency.push(paced);
       log(`round ${round} latency ${JSON.stringify(paced)}`);
     }
-    customersRss = system.customers.peakRssMiB();
-    accountsRss = system.accounts.peakRssMiB();
+    customersRss = system?.customers.peakRssMiB() ?? 0;
+    accountsRss = system?.accounts.peakRssMiB() ?? 0;
   } finally {
-    await system.stop();
+    await system?.stop();
   }
 
-  log(`filling a stream of ${sizes.catchUpEvents} events`);
-  const stream = await fillTemplate(redis, sizes.catchUpEvents);
   const catchUp: CatchUpRound[] = [];
-  for (let round = 1; round <= sizes.rounds; round++) {
+  const stream = only === "http" ? null : await fillTemplate(redis, sizes.catchUpEvents);
+  for (let round = 1; stream && round <= sizes.rounds; round++) {
     const measured = await catchUpRound({
       redis,
       redisUrl,

@@ -28,14 +28,7 @@ import {
   invoicesQuery,
   renameCustomerBody,
 } from "./schemas";
-import {
-  type CustomersStore,
-  deleteCustomer,
-  deleteInvoice,
-  insertCustomer,
-  insertInvoice,
-  renameCustomer,
-} from "./store";
+import { type CustomersStore, deleteCustomer, deleteInvoice, insertCustomer, renameCustomer } from "./store";
 
 export type CustomerRoutesDeps = {
   store: CustomersStore;
@@ -55,7 +48,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
       const input = parseJsonBody(createCustomerBody, body, headers["content-type"]);
       const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /customers", input);
       const createdAt = now();
-      const reply = store.commit(key, createdAt, (tx) => {
+      const reply = await store.commit(key, createdAt, (tx) => {
         const account = checkAccountForNewCustomer(
           store.findAccount(Number(input.account_id)),
           input.account_id,
@@ -84,7 +77,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
       const input = parseJsonBody(createInvoiceBody, body, headers["content-type"]);
       const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /invoices", input);
       const createdAt = now();
-      const reply = store.commit(key, createdAt, (tx) => {
+      const reply = await store.commit(key, createdAt, () => {
         const found = store.findCustomer(Number(input.customer_id));
         const customer = checkOwnCustomer(
           found,
@@ -92,14 +85,14 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
           caller,
           unknownCustomerReference(input.customer_id),
         );
-        const invoice = insertInvoice(tx, {
+        const invoice = store.insertInvoice({
           customerId: customer.id,
           purchaseDate: input.purchase_date,
           purchasePriceCents: input.purchase_price_cents,
           currency: input.currency,
           createdDate: createdAt.toISOString(),
         });
-        appendToOutbox(tx, envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
+        store.appendEvent(envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
         return { status: 201, body: invoiceView(invoice) };
       });
       relay.notify();
@@ -121,7 +114,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
         input,
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         const renamed = renameCustomer(tx, customer.id, input.name);
         appendToOutbox(tx, envelopeOf(customerUpdated(renamed, at), newEventId(), at));
@@ -139,7 +132,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
         {},
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         deleteCustomer(tx, customer.id);
         appendToOutbox(tx, envelopeOf(customerDeleted(customer, at), newEventId(), at));
@@ -164,7 +157,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId }: 
         {},
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const id = pathId(params.id);
         const invoice = id === undefined ? undefined : store.findInvoice(id);
         if (!invoice) throw unknownInvoice(params.id);

@@ -36,6 +36,28 @@ export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
     .run();
 }
 
+/** appendToOutbox with its insert prepared once on `db`; call it inside the transaction making the change. */
+export function prepareOutboxAppend(db: Db): (envelope: EventEnvelope) => void {
+  const insert = db
+    .insert(outbox)
+    .values({
+      eventId: sql.placeholder("eventId"),
+      eventType: sql.placeholder("eventType"),
+      fields: sql.placeholder("fields"),
+      createdAt: sql.placeholder("createdAt"),
+    })
+    .prepare();
+  return (envelope) => {
+    domainEvent.parse(envelope.event);
+    insert.run({
+      eventId: envelope.eventId,
+      eventType: envelope.event.type,
+      fields: encodeEnvelope(envelope),
+      createdAt: envelope.occurredAt,
+    });
+  };
+}
+
 /** Queues an entry for the dead-letter stream, in the transaction that gives up on it. */
 export function appendDeadLetter(tx: Db, entry: { id: string; fields: string[]; createdAt: string }): void {
   tx.insert(outbox)
@@ -109,21 +131,20 @@ export function createOutboxRelay(deps: {
   let closed = false;
   let notified = false;
   const closing = new AbortController();
+  const pending = db
+    .select()
+    .from(outbox)
+    .where(eq(outbox.target, sql.placeholder("target")))
+    .orderBy(asc(outbox.seq))
+    .limit(batchSize)
+    .prepare();
 
   // Events and dead letters go out in separate transactions, so a dead-letter stream that refuses writes
   // never holds up the events. Rows whose XADD succeeded are deleted even if another failed: an XADD to
   // one key fails for all rows alike (wrong type, out of memory, ACL), so order on a stream is kept.
   async function publishBatch(): Promise<number> {
     const groups = (["main", "dlq"] as const)
-      .map((target) =>
-        db
-          .select()
-          .from(outbox)
-          .where(eq(outbox.target, target))
-          .orderBy(asc(outbox.seq))
-          .limit(batchSize)
-          .all(),
-      )
+      .map((target) => pending.all({ target }))
       .filter((rows) => rows.length > 0);
     if (groups.length === 0) return 0;
     await whenReady(redis, 2000, closing.signal);

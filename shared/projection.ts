@@ -68,8 +68,48 @@ export function createProjection(deps: {
   parkTimeoutMs?: number;
 }): Projection {
   const { db, name, handles, handle, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
+  // Prepared once: building and preparing each query per entry cost more than applying it. They run on
+  // the connection of `db`, so inside the batch transaction (and its savepoints) like `tx` itself.
+  const statements = {
+    checkpoint: db
+      .select()
+      .from(checkpoints)
+      .where(eq(checkpoints.consumer, sql.placeholder("consumer")))
+      .prepare(),
+    processed: db
+      .select({ eventId: processedEvents.eventId })
+      .from(processedEvents)
+      .where(eq(processedEvents.eventId, sql.placeholder("eventId")))
+      .prepare(),
+    markProcessed: db
+      .insert(processedEvents)
+      .values({ eventId: sql.placeholder("eventId"), streamId: sql.placeholder("streamId") })
+      .prepare(),
+    oldestParked: db
+      .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
+      .from(parkedEntries)
+      .where(eq(parkedEntries.consumer, sql.placeholder("consumer")))
+      .prepare(),
+    saveCheckpoint: db
+      .insert(checkpoints)
+      .values({
+        consumer: sql.placeholder("consumer"),
+        position: sql.placeholder("position"),
+        updatedAt: sql.placeholder("updatedAt"),
+        entriesRead: sql.placeholder("entriesRead"),
+      })
+      .onConflictDoUpdate({
+        target: checkpoints.consumer,
+        set: {
+          position: sql`excluded.position`,
+          updatedAt: sql`excluded.updated_at`,
+          entriesRead: sql`${checkpoints.entriesRead} + excluded.entries_read`,
+        },
+      })
+      .prepare(),
+  };
 
-  const checkpoint = () => db.select().from(checkpoints).where(eq(checkpoints.consumer, name)).get();
+  const checkpoint = () => statements.checkpoint.get({ consumer: name });
 
   function deadLetter(
     tx: Db,
@@ -103,13 +143,13 @@ export function createProjection(deps: {
     result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
 
-  function alreadyApplied(tx: Db, eventId: string): boolean {
-    return tx.select().from(processedEvents).where(eq(processedEvents.eventId, eventId)).get() !== undefined;
+  function alreadyApplied(eventId: string): boolean {
+    return statements.processed.get({ eventId }) !== undefined;
   }
 
   // Each event in a savepoint: a rejected or deferred event leaves no partial effect behind.
   function applyDecoded(tx: Db, result: BatchResult, entry: AppliedEntry): void {
-    if (entry.eventId !== null && alreadyApplied(tx, entry.eventId)) {
+    if (entry.eventId !== null && alreadyApplied(entry.eventId)) {
       result.duplicates += 1;
       return;
     }
@@ -118,10 +158,7 @@ export function createProjection(deps: {
       outcome = tx.transaction((savepoint) => {
         const handled = handle(savepoint, entry);
         if (entry.eventId !== null) {
-          savepoint
-            .insert(processedEvents)
-            .values({ eventId: entry.eventId, streamId: entry.streamId })
-            .run();
+          statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
         }
         return handled;
       });
@@ -186,14 +223,8 @@ export function createProjection(deps: {
     }
   }
 
-  function oldestParkedMs(tx: Db): number | null {
-    return (
-      tx
-        .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
-        .from(parkedEntries)
-        .where(eq(parkedEntries.consumer, name))
-        .get()?.oldest ?? null
-    );
+  function oldestParkedMs(): number | null {
+    return statements.oldestParked.get({ consumer: name })?.oldest ?? null;
   }
 
   function applyBatch(entries: RawEntry[]): BatchResult {
@@ -211,13 +242,13 @@ export function createProjection(deps: {
     if (last === undefined) return result;
     db.transaction(
       (tx) => {
-        let oldestParked = oldestParkedMs(tx);
+        let oldestParked = oldestParkedMs();
         for (const entry of entries) {
           // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
           const streamTime = streamMs(entry.id);
           if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
             expireParked(tx, result, streamTime);
-            oldestParked = oldestParkedMs(tx);
+            oldestParked = oldestParkedMs();
           }
           const type = typeOfEntry(entry);
           if (
@@ -230,24 +261,14 @@ export function createProjection(deps: {
           const decoded = decodeEntry(entry);
           if (decoded.ok) applyDecoded(tx, result, decoded);
           else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
-          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs(tx);
+          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
         }
-        tx.insert(checkpoints)
-          .values({
-            consumer: name,
-            position: last,
-            updatedAt: now().toISOString(),
-            entriesRead: entries.length,
-          })
-          .onConflictDoUpdate({
-            target: checkpoints.consumer,
-            set: {
-              position: sql`excluded.position`,
-              updatedAt: sql`excluded.updated_at`,
-              entriesRead: sql`${checkpoints.entriesRead} + excluded.entries_read`,
-            },
-          })
-          .run();
+        statements.saveCheckpoint.run({
+          consumer: name,
+          position: last,
+          updatedAt: now().toISOString(),
+          entriesRead: entries.length,
+        });
         result.position = last;
       },
       { behavior: "immediate" },
