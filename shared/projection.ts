@@ -90,6 +90,26 @@ export function createProjection(deps: {
       .from(parkedEntries)
       .where(eq(parkedEntries.consumer, sql.placeholder("consumer")))
       .prepare(),
+    // Asked after every applied event that resolves something: usually nothing is parked.
+    parkedAwaiting: db
+      .select()
+      .from(parkedEntries)
+      .where(
+        and(
+          eq(parkedEntries.consumer, sql.placeholder("consumer")),
+          eq(parkedEntries.awaiting, sql.placeholder("awaiting")),
+        ),
+      )
+      .prepare(),
+    unpark: db
+      .delete(parkedEntries)
+      .where(
+        and(
+          eq(parkedEntries.consumer, sql.placeholder("consumer")),
+          eq(parkedEntries.streamId, sql.placeholder("streamId")),
+        ),
+      )
+      .prepare(),
     saveCheckpoint: db
       .insert(checkpoints)
       .values({
@@ -110,6 +130,7 @@ export function createProjection(deps: {
   };
 
   const checkpoint = () => statements.checkpoint.get({ consumer: name });
+  const inSavepoint = savepointsOf(db);
 
   function deadLetter(
     tx: Db,
@@ -155,7 +176,7 @@ export function createProjection(deps: {
     }
     let outcome: HandlerOutcome;
     try {
-      outcome = tx.transaction((savepoint) => {
+      outcome = inSavepoint(tx, (savepoint) => {
         const handled = handle(savepoint, entry);
         if (entry.eventId !== null) {
           statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
@@ -189,17 +210,11 @@ export function createProjection(deps: {
   }
 
   function release(tx: Db, result: BatchResult, awaiting: string): void {
-    const waiting = tx
-      .select()
-      .from(parkedEntries)
-      .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.awaiting, awaiting)))
-      .all()
-      // Stream order: "1000-10" follows "1000-9", which a text sort would not give.
+    const waiting = statements.parkedAwaiting
+      .all({ consumer: name, awaiting })
       .sort((a, b) => compareStreamIds(a.streamId, b.streamId));
     for (const parked of waiting) {
-      tx.delete(parkedEntries)
-        .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.streamId, parked.streamId)))
-        .run();
+      statements.unpark.run({ consumer: name, streamId: parked.streamId });
       const decoded = decodeEntry({ id: parked.streamId, fields: Object.entries(parked.fields).flat() });
       if (decoded.ok) applyDecoded(tx, result, decoded);
       else deadLetter(tx, result, parked.streamId, decoded.reason, parked.fields);
@@ -283,6 +298,34 @@ export function createProjection(deps: {
     entriesRead: () => checkpoint()?.entriesRead ?? 0,
     parkedCount: () => parkedCount(db, name),
     applyBatch,
+  };
+}
+
+type RawConnection = { prepare(sql: string): { run(): unknown } };
+
+/**
+ * Runs work in a savepoint of the open transaction. drizzle's nested transaction builds and prepares its
+ * SAVEPOINT statements on every call, a cost per entry; when the driver's connection is exposed (bun:sqlite
+ * and better-sqlite3 both have `prepare`), they are prepared once instead.
+ */
+function savepointsOf(db: Db): <T>(tx: Db, work: (tx: Db) => T) => T {
+  const connection = (db as { $client?: Partial<RawConnection> }).$client;
+  if (typeof connection?.prepare !== "function") return (tx, work) => tx.transaction(work);
+  const raw = connection as RawConnection;
+  const open = raw.prepare("SAVEPOINT projection_entry");
+  const release = raw.prepare("RELEASE projection_entry");
+  const rollback = raw.prepare("ROLLBACK TO projection_entry");
+  return (tx, work) => {
+    open.run();
+    try {
+      const result = work(tx);
+      release.run();
+      return result;
+    } catch (error) {
+      rollback.run();
+      release.run();
+      throw error;
+    }
   };
 }
 
