@@ -110,6 +110,8 @@ try {
 }
 
 type Figure = {
+  /** A stable name for scripts; `figure` is the table's wording. */
+  id: string;
   figure: string;
   subject: number;
   baseline: number | null;
@@ -136,6 +138,7 @@ function summarise(runs: {
   const resume = m(catchUp, (r) => r.resumeSeconds);
   const figures: Figure[] = [
     {
+      id: "ingest_rps",
       figure: "1. Ingest: POST /invoices requests/s (baseline: hello-world Elysia route)",
       subject: m(ingest, (r) => r.subjectRps),
       baseline: m(ingest, (r) => r.baselineRps),
@@ -145,6 +148,7 @@ function summarise(runs: {
       met: ingestRatio >= 0.4,
     },
     {
+      id: "ingest_p50",
       figure: "1. Ingest latency p50 (baseline: hello-world p50)",
       subject: m(ingest, (r) => r.subjectP50Ms),
       baseline: m(ingest, (r) => r.baselineP50Ms),
@@ -154,6 +158,7 @@ function summarise(runs: {
       met: true,
     },
     {
+      id: "ingest_p99",
       figure: "1. Ingest latency p99 (baseline: hello-world p99)",
       subject: p99,
       baseline: m(ingest, (r) => r.baselineP99Ms),
@@ -163,6 +168,7 @@ function summarise(runs: {
       met: p99 <= 20,
     },
     {
+      id: "end_to_end_rate",
       figure: "2. End to end: invoices/s from 201 to visible in accounts (baseline: ingest rate)",
       subject: m(ingest, (r) => r.endToEndRps),
       baseline: m(ingest, (r) => r.subjectRps),
@@ -172,6 +178,7 @@ function summarise(runs: {
       met: e2eRatio >= 0.9,
     },
     {
+      id: "end_to_end_p50",
       figure: "2. End to end latency p50, 201 to visible, at half load",
       subject: m(latency, (r) => r.p50Ms),
       baseline: null,
@@ -181,6 +188,7 @@ function summarise(runs: {
       met: true,
     },
     {
+      id: "end_to_end_p99",
       figure: "2. End to end latency p99, 201 to visible, at half load",
       subject: latencyP99,
       baseline: null,
@@ -190,6 +198,7 @@ function summarise(runs: {
       met: latencyP99 <= 50,
     },
     {
+      id: "catch_up_rate",
       figure: `3. Catch-up: accounts from empty over ${catchUp.length ? sizes.catchUpEvents : 0} events (baseline: raw XREAD COUNT 1000 drain)`,
       subject: m(catchUp, (r) => r.subjectEventsPerSecond),
       baseline: m(catchUp, (r) => r.baselineEventsPerSecond),
@@ -199,6 +208,7 @@ function summarise(runs: {
       met: catchUpRatio >= 0.5,
     },
     {
+      id: "resume_seconds",
       figure: `4. Resume: restart to caught up, ${sizes.resumeEvents} events behind`,
       subject: resume,
       baseline: null,
@@ -208,6 +218,7 @@ function summarise(runs: {
       met: resume < 1,
     },
     {
+      id: "peak_rss_customers",
       figure: "5. Peak RSS, customers",
       subject: runs.customersRss,
       baseline: null,
@@ -217,6 +228,7 @@ function summarise(runs: {
       met: runs.customersRss <= 150,
     },
     {
+      id: "peak_rss_accounts",
       figure: "5. Peak RSS, accounts",
       subject: runs.accountsRss,
       baseline: null,
