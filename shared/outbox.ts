@@ -2,6 +2,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { createBackoff, createWakeableSleep } from "./backoff";
 import type { Db } from "./db";
+import { withoutFsync } from "./durability";
 import { domainEvent } from "./events";
 import type { Logger } from "./log";
 import { type Redis, recoverIfSilent, whenReady } from "./redis";
@@ -173,7 +174,7 @@ export function createOutboxRelay(deps: {
     const results = await multi.exec();
     if (!results) return { published: 0, failure: new Error("stream transaction was aborted") };
     const done = rows.filter((_, index) => results[index]?.[0] === null).map((row) => row.seq);
-    if (done.length > 0) db.delete(outbox).where(inArray(outbox.seq, done)).run();
+    if (done.length > 0) withoutFsync(db, () => db.delete(outbox).where(inArray(outbox.seq, done)).run());
     return { published: done.length, failure: results.find(([error]) => error !== null)?.[0] ?? null };
   }
 

@@ -1,5 +1,6 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { withoutFsync } from "./durability";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
 import {
@@ -255,38 +256,40 @@ export function createProjection(deps: {
     };
     const last = entries[entries.length - 1]?.id;
     if (last === undefined) return result;
-    db.transaction(
-      (tx) => {
-        let oldestParked = oldestParkedMs();
-        for (const entry of entries) {
-          // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
-          const streamTime = streamMs(entry.id);
-          if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
-            expireParked(tx, result, streamTime);
-            oldestParked = oldestParkedMs();
+    withoutFsync(db, () =>
+      db.transaction(
+        (tx) => {
+          let oldestParked = oldestParkedMs();
+          for (const entry of entries) {
+            // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
+            const streamTime = streamMs(entry.id);
+            if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
+              expireParked(tx, result, streamTime);
+              oldestParked = oldestParkedMs();
+            }
+            const type = typeOfEntry(entry);
+            if (
+              type !== undefined &&
+              EVENT_TYPES.includes(type as EventType) &&
+              !handles.includes(type as EventType)
+            ) {
+              continue;
+            }
+            const decoded = decodeEntry(entry);
+            if (decoded.ok) applyDecoded(tx, result, decoded);
+            else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
+            if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
           }
-          const type = typeOfEntry(entry);
-          if (
-            type !== undefined &&
-            EVENT_TYPES.includes(type as EventType) &&
-            !handles.includes(type as EventType)
-          ) {
-            continue;
-          }
-          const decoded = decodeEntry(entry);
-          if (decoded.ok) applyDecoded(tx, result, decoded);
-          else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
-          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
-        }
-        statements.saveCheckpoint.run({
-          consumer: name,
-          position: last,
-          updatedAt: now().toISOString(),
-          entriesRead: entries.length,
-        });
-        result.position = last;
-      },
-      { behavior: "immediate" },
+          statements.saveCheckpoint.run({
+            consumer: name,
+            position: last,
+            updatedAt: now().toISOString(),
+            entriesRead: entries.length,
+          });
+          result.position = last;
+        },
+        { behavior: "immediate" },
+      ),
     );
     return result;
   }
