@@ -131,6 +131,8 @@ export function createProjection(deps: {
   };
 
   const checkpoint = () => statements.checkpoint.get({ consumer: name });
+  // True while this consumer has no parked entry at all: nothing can be waiting for what an event resolves.
+  let nothingParked = false;
   const inSavepoint = savepointsOf(db);
 
   function deadLetter(
@@ -207,7 +209,7 @@ export function createProjection(deps: {
     result.applied += 1;
     result.appliedByType[entry.event.type] = (result.appliedByType[entry.event.type] ?? 0) + 1;
     if (entry.eventId !== null) result.appliedEventIds.push(entry.eventId);
-    if (outcome) release(tx, result, outcome.resolves);
+    if (outcome && !nothingParked) release(tx, result, outcome.resolves);
   }
 
   function release(tx: Db, result: BatchResult, awaiting: string): void {
@@ -276,10 +278,12 @@ export function createProjection(deps: {
               continue;
             }
             const decoded = decodeEntry(entry);
+            nothingParked = oldestParked === null;
             if (decoded.ok) applyDecoded(tx, result, decoded);
             else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
             if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
           }
+          nothingParked = false;
           statements.saveCheckpoint.run({
             consumer: name,
             position: last,
