@@ -7,7 +7,7 @@ import {
   type Projection,
   RejectedEvent,
 } from "../shared/projection";
-import { type Customer, readModel } from "./store";
+import { type Customer, createReadModel, type ReadModel } from "./store";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
@@ -21,42 +21,44 @@ export function createRevenueProjection(deps: {
   newId: () => string;
   parkTimeoutMs?: number;
 }): Projection {
+  const model = createReadModel(deps.db);
   return createProjection({
     ...deps,
     name: ACCOUNTS_PROJECTION,
     handles: ["CustomerCreated", "CustomerUpdated", "CustomerDeleted", "InvoiceCreated", "InvoiceDeleted"],
-    handle: applyRevenueEvent,
+    // The model's statements run on deps.db's connection: inside the savepoint the projection opened.
+    handle: (_tx, entry) => applyRevenueEvent(model, entry),
   });
 }
 
 // Every rule here has its twin in accounts/fold.ts; change both together.
-function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
+function applyRevenueEvent(readModel: ReadModel, entry: AppliedEntry): HandlerOutcome {
   const { event } = entry;
   switch (event.type) {
     case "CustomerCreated": {
       const { id, account_id, name } = event.payload;
-      if (!readModel.accountExists(tx, Number(account_id))) {
+      if (!readModel.accountExists(Number(account_id))) {
         throw new RejectedEvent(`customer ${id} names account ${account_id}, which does not exist`);
       }
-      if (readModel.findCustomer(tx, Number(id))) throw new RejectedEvent(`customer ${id} already exists`);
-      readModel.addCustomer(tx, { id: Number(id), accountId: Number(account_id), name });
+      if (readModel.findCustomer(Number(id))) throw new RejectedEvent(`customer ${id} already exists`);
+      readModel.addCustomer({ id: Number(id), accountId: Number(account_id), name });
       return { resolves: customerKey(id) };
     }
     case "CustomerUpdated": {
       const { id, account_id, name } = event.payload;
-      const customer = liveCustomer(tx, id, account_id, "an update");
-      readModel.renameCustomer(tx, customer.id, name);
+      const customer = liveCustomer(readModel, id, account_id, "an update");
+      readModel.renameCustomer(customer.id, name);
       return undefined;
     }
     case "CustomerDeleted": {
       const { id, account_id, deleted_date } = event.payload;
-      const customer = liveCustomer(tx, id, account_id, "a deletion");
-      readModel.deleteCustomer(tx, customer, deleted_date);
+      const customer = liveCustomer(readModel, id, account_id, "a deletion");
+      readModel.deleteCustomer(customer, deleted_date);
       return undefined;
     }
     case "InvoiceCreated": {
       const { id, customer_id, purchase_price_cents, purchase_date } = event.payload;
-      const customer = readModel.findCustomer(tx, Number(customer_id));
+      const customer = readModel.findCustomer(Number(customer_id));
       // Another producer may put an invoice on the stream before its customer: it waits for it.
       if (!customer) {
         throw new DeferredEvent(
@@ -66,9 +68,8 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
       }
       if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${customer_id} was deleted`);
       // A deleted invoice keeps its row, so its id is still refused.
-      if (readModel.findInvoice(tx, Number(id))) throw new RejectedEvent(`invoice ${id} was already counted`);
+      if (readModel.findInvoice(Number(id))) throw new RejectedEvent(`invoice ${id} was already counted`);
       readModel.addInvoice(
-        tx,
         {
           id: Number(id),
           customerId: customer.id,
@@ -81,7 +82,7 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
     }
     case "InvoiceDeleted": {
       const { id, customer_id, deleted_date } = event.payload;
-      const invoice = readModel.findInvoice(tx, Number(id));
+      const invoice = readModel.findInvoice(Number(id));
       if (!invoice) throw new DeferredEvent(invoiceKey(id), `deletion of invoice ${id}, not seen yet`);
       if (invoice.deletedDate !== null) throw new RejectedEvent(`invoice ${id} was already deleted`);
       if (invoice.customerId !== Number(customer_id)) {
@@ -89,10 +90,10 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
           `invoice ${id} belongs to customer ${invoice.customerId}, not ${customer_id}`,
         );
       }
-      const customer = readModel.findCustomer(tx, invoice.customerId);
+      const customer = readModel.findCustomer(invoice.customerId);
       if (!customer) throw new RejectedEvent(`invoice ${id} has no customer row`);
       // The amount counted is the one recorded, whatever the deletion's payload says.
-      readModel.deleteInvoice(tx, invoice, customer.accountId, deleted_date);
+      readModel.deleteInvoice(invoice, customer.accountId, deleted_date);
       return undefined;
     }
     default:
@@ -101,8 +102,8 @@ function applyRevenueEvent(tx: Db, entry: AppliedEntry): HandlerOutcome {
 }
 
 /** The customer an update or deletion names: parked until it exists, refused once deleted or moved. */
-function liveCustomer(tx: Db, id: string, accountId: string, what: string): Customer {
-  const customer = readModel.findCustomer(tx, Number(id));
+function liveCustomer(readModel: ReadModel, id: string, accountId: string, what: string): Customer {
+  const customer = readModel.findCustomer(Number(id));
   if (!customer) throw new DeferredEvent(customerKey(id), `${what} of customer ${id}, not seen yet`);
   if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${id} was deleted`);
   if (customer.accountId !== Number(accountId)) {

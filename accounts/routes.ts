@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { Authenticate } from "../shared/auth";
-import { AuthError, NotFoundError, ValidationError } from "../shared/errors";
+import { AuthError, ConflictError, NotFoundError, ValidationError } from "../shared/errors";
 import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http";
 import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
 import type { InputLimits } from "../shared/limits";
@@ -24,6 +24,7 @@ import { accountSchemas, loginBody, refreshTokenBody, type TokenResponse } from 
 import type { Session, SessionStore } from "./sessions";
 import {
   type AccountsStore,
+  countLiveAccountsOf,
   findLiveAccount,
   hasLiveCustomers,
   insertAccount,
@@ -188,6 +189,11 @@ export function accountRoutes({
         const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /accounts", input);
         const createdAt = now();
         const reply = store.commit(key, createdAt, (tx) => {
+          if (countLiveAccountsOf(tx, caller.username) >= maxAccountsPerUser) {
+            throw new ConflictError(
+              `you already own ${maxAccountsPerUser} accounts, the most allowed (MAX_ACCOUNTS_PER_USER); delete one first`,
+            );
+          }
           const account = insertAccount(tx, {
             name: input.name,
             description: input.description,

@@ -165,6 +165,16 @@ export function findLiveAccount(tx: Db, id: number): Account | undefined {
     .get();
 }
 
+/** How many accounts, not deleted, `username` owns. */
+export function countLiveAccountsOf(tx: Db, username: string): number {
+  const row = tx
+    .select({ n: sql<number>`count(*)` })
+    .from(accounts)
+    .where(and(eq(accounts.ownedBy, username), isNull(accounts.deletedDate)))
+    .get();
+  return row?.n ?? 0;
+}
+
 /** Whether the read model holds customers of the account that are not deleted. */
 export function hasLiveCustomers(tx: Db, accountId: number): boolean {
   const row = tx
@@ -180,70 +190,109 @@ export function markAccountDeleted(tx: Db, id: number, deletedDate: string): Acc
   return tx.update(accounts).set({ deletedDate }).where(eq(accounts.id, id)).returning().get() as Account;
 }
 
-/** Read-model writes, called by the consumer inside its batch transaction. */
-export const readModel = {
-  accountExists(tx: Db, id: number): boolean {
-    return tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id)).get() !== undefined;
-  },
+export type ReadModel = ReturnType<typeof createReadModel>;
 
-  findCustomer(tx: Db, id: number): Customer | undefined {
-    return tx.select().from(customers).where(eq(customers.id, id)).get();
-  },
-
-  /** An invoice, deleted or not. */
-  findInvoice(tx: Db, id: number): Invoice | undefined {
-    return tx.select().from(invoices).where(eq(invoices.id, id)).get();
-  },
-
-  addCustomer(tx: Db, customer: { id: number; accountId: number; name: string }): void {
-    tx.insert(customers).values(customer).run();
-  },
-
-  /** Records an invoice and adds its amount to its customer's and its account's totals. */
-  addInvoice(tx: Db, invoice: typeof invoices.$inferInsert, accountId: number): void {
-    tx.insert(invoices).values(invoice).run();
-    const amount = invoice.purchasePriceCents;
-    tx.update(customers)
+/**
+ * Read-model reads and writes for the consumer, prepared once on `db`; they run inside its batch
+ * transaction because they use the same connection.
+ */
+export function createReadModel(db: Db) {
+  const id = sql.placeholder("id");
+  const amount = sql.placeholder("amount");
+  // An update's SET takes a placeholder only wrapped in sql``.
+  const deletedDate = sql`${sql.placeholder("deletedDate")}`;
+  const accountId = sql.placeholder("accountId");
+  const customerId = sql.placeholder("customerId");
+  const statements = {
+    accountExists: db.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id)).prepare(),
+    findCustomer: db.select().from(customers).where(eq(customers.id, id)).prepare(),
+    findInvoice: db.select().from(invoices).where(eq(invoices.id, id)).prepare(),
+    addCustomer: db
+      .insert(customers)
+      .values({ id, accountId, name: sql.placeholder("name") })
+      .prepare(),
+    addInvoice: db
+      .insert(invoices)
+      .values({
+        id,
+        customerId,
+        purchasePriceCents: amount,
+        purchaseDate: sql.placeholder("purchaseDate"),
+      })
+      .prepare(),
+    markInvoiceDeleted: db.update(invoices).set({ deletedDate }).where(eq(invoices.id, id)).prepare(),
+    addToCustomer: db
+      .update(customers)
       .set({ totalRevenueCents: sql`${customers.totalRevenueCents} + ${amount}` })
-      .where(eq(customers.id, invoice.customerId))
-      .run();
-    tx.update(accounts)
+      .where(eq(customers.id, id))
+      .prepare(),
+    addToAccount: db
+      .update(accounts)
       .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} + ${amount}` })
-      .where(eq(accounts.id, accountId))
-      .run();
-  },
-
-  renameCustomer(tx: Db, id: number, name: string): void {
-    tx.update(customers).set({ name }).where(eq(customers.id, id)).run();
-  },
-
-  /** Marks an invoice deleted and takes its amount off its customer's and its account's totals. */
-  deleteInvoice(tx: Db, invoice: Invoice, accountId: number, deletedDate: string): void {
-    tx.update(invoices).set({ deletedDate }).where(eq(invoices.id, invoice.id)).run();
-    const amount = invoice.purchasePriceCents;
-    tx.update(customers)
-      .set({ totalRevenueCents: sql`${customers.totalRevenueCents} - ${amount}` })
-      .where(eq(customers.id, invoice.customerId))
-      .run();
-    tx.update(accounts)
-      .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} - ${amount}` })
-      .where(eq(accounts.id, accountId))
-      .run();
-  },
-
-  /** Marks a customer and its live invoices deleted; its whole total leaves its account. */
-  deleteCustomer(tx: Db, customer: Customer, deletedDate: string): void {
-    tx.update(invoices)
+      .where(eq(accounts.id, id))
+      .prepare(),
+    renameCustomer: db
+      .update(customers)
+      .set({ name: sql`${sql.placeholder("name")}` })
+      .where(eq(customers.id, id))
+      .prepare(),
+    markLiveInvoicesDeleted: db
+      .update(invoices)
       .set({ deletedDate })
-      .where(and(eq(invoices.customerId, customer.id), isNull(invoices.deletedDate)))
-      .run();
-    tx.update(customers)
+      .where(and(eq(invoices.customerId, customerId), isNull(invoices.deletedDate)))
+      .prepare(),
+    markCustomerDeleted: db
+      .update(customers)
       .set({ deletedDate, totalRevenueCents: 0 })
-      .where(eq(customers.id, customer.id))
-      .run();
-    tx.update(accounts)
-      .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} - ${customer.totalRevenueCents}` })
-      .where(eq(accounts.id, customer.accountId))
-      .run();
-  },
-};
+      .where(eq(customers.id, id))
+      .prepare(),
+  };
+
+  return {
+    accountExists(accountId: number): boolean {
+      return statements.accountExists.get({ id: accountId }) !== undefined;
+    },
+
+    findCustomer(customerId: number): Customer | undefined {
+      return statements.findCustomer.get({ id: customerId });
+    },
+
+    /** An invoice, deleted or not. */
+    findInvoice(invoiceId: number): Invoice | undefined {
+      return statements.findInvoice.get({ id: invoiceId });
+    },
+
+    addCustomer(customer: { id: number; accountId: number; name: string }): void {
+      statements.addCustomer.run(customer);
+    },
+
+    /** Records an invoice and adds its amount to its customer's and its account's totals. */
+    addInvoice(
+      invoice: { id: number; customerId: number; purchasePriceCents: number; purchaseDate: string },
+      accountId: number,
+    ): void {
+      const amount = invoice.purchasePriceCents;
+      statements.addInvoice.run({ ...invoice, amount });
+      statements.addToCustomer.run({ id: invoice.customerId, amount });
+      statements.addToAccount.run({ id: accountId, amount });
+    },
+
+    renameCustomer(customerId: number, name: string): void {
+      statements.renameCustomer.run({ id: customerId, name });
+    },
+
+    /** Marks an invoice deleted and takes its amount off its customer's and its account's totals. */
+    deleteInvoice(invoice: Invoice, accountId: number, deletedDate: string): void {
+      statements.markInvoiceDeleted.run({ id: invoice.id, deletedDate });
+      statements.addToCustomer.run({ id: invoice.customerId, amount: -invoice.purchasePriceCents });
+      statements.addToAccount.run({ id: accountId, amount: -invoice.purchasePriceCents });
+    },
+
+    /** Marks a customer and its live invoices deleted; its whole total leaves its account. */
+    deleteCustomer(customer: Customer, deletedDate: string): void {
+      statements.markLiveInvoicesDeleted.run({ customerId: customer.id, deletedDate });
+      statements.markCustomerDeleted.run({ id: customer.id, deletedDate });
+      statements.addToAccount.run({ id: customer.accountId, amount: -customer.totalRevenueCents });
+    },
+  };
+}

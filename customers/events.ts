@@ -1,7 +1,7 @@
 import type { Db } from "../shared/db";
 import { MAX_ID } from "../shared/events";
 import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
-import { forgetAccount, rememberAccount, reserveIdsThrough } from "./store";
+import { createIdReservation, forgetAccount, rememberAccount } from "./store";
 
 export const CUSTOMERS_PROJECTION = "customers";
 
@@ -10,15 +10,18 @@ export const CUSTOMERS_PROJECTION = "customers";
  * used for customers and invoices, which it must not hand out again.
  */
 export function createAccountsView(deps: { db: Db; now: () => Date; newId: () => string }): Projection {
+  const reserve = createIdReservation(deps.db);
   return createProjection({
     ...deps,
     name: CUSTOMERS_PROJECTION,
     handles: ["AccountCreated", "AccountDeleted", "CustomerCreated", "InvoiceCreated"],
-    handle: applyEvent,
+    handle: (tx, entry) => applyEvent(tx, entry, reserve),
   });
 }
 
-function applyEvent(tx: Db, entry: AppliedEntry): undefined {
+type Reserve = ReturnType<typeof createIdReservation>;
+
+function applyEvent(tx: Db, entry: AppliedEntry, reserve: Reserve): undefined {
   const { event } = entry;
   switch (event.type) {
     case "AccountCreated": {
@@ -36,16 +39,16 @@ function applyEvent(tx: Db, entry: AppliedEntry): undefined {
       forgetAccount(tx, Number(event.payload.id), event.payload.deleted_date);
       return;
     case "CustomerCreated":
-      reserveOrReject(tx, "customers", event.payload.id);
+      reserveOrReject(tx, reserve, "customers", event.payload.id);
       return;
     case "InvoiceCreated":
-      reserveOrReject(tx, "invoices", event.payload.id);
+      reserveOrReject(tx, reserve, "invoices", event.payload.id);
       return;
   }
 }
 
 // An id at the cap would leave no id to hand out after it; such an entry is refused, not reserved.
-function reserveOrReject(tx: Db, table: "customers" | "invoices", id: string): void {
+function reserveOrReject(tx: Db, reserve: Reserve, table: "customers" | "invoices", id: string): void {
   if (Number(id) >= MAX_ID) throw new RejectedEvent(`${table} id ${id} leaves no ids after it; not reserved`);
-  reserveIdsThrough(tx, table, Number(id));
+  reserve(tx, table, Number(id));
 }

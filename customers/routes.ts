@@ -23,14 +23,7 @@ import {
   unknownInvoice,
 } from "./domain";
 import { customerSchemas } from "./schemas";
-import {
-  type CustomersStore,
-  deleteCustomer,
-  deleteInvoice,
-  insertCustomer,
-  insertInvoice,
-  renameCustomer,
-} from "./store";
+import { type CustomersStore, deleteCustomer, deleteInvoice, insertCustomer, renameCustomer } from "./store";
 
 export type CustomerRoutesDeps = {
   /** MAX_NAME_LENGTH and MAX_PAGE_SIZE; the defaults when absent. */
@@ -54,7 +47,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const input = parseJsonBody(createCustomerBody, body, headers["content-type"]);
       const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /customers", input);
       const createdAt = now();
-      const reply = store.commit(key, createdAt, (tx) => {
+      const reply = await store.commit(key, createdAt, (tx) => {
         const account = checkAccountForNewCustomer(
           store.findAccount(Number(input.account_id)),
           input.account_id,
@@ -83,7 +76,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const input = parseJsonBody(createInvoiceBody, body, headers["content-type"]);
       const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /invoices", input);
       const createdAt = now();
-      const reply = store.commit(key, createdAt, (tx) => {
+      const reply = await store.commit(key, createdAt, () => {
         const found = store.findCustomer(Number(input.customer_id));
         const customer = checkOwnCustomer(
           found,
@@ -91,14 +84,14 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
           caller,
           unknownCustomerReference(input.customer_id),
         );
-        const invoice = insertInvoice(tx, {
+        const invoice = store.insertInvoice({
           customerId: customer.id,
           purchaseDate: input.purchase_date,
           purchasePriceCents: input.purchase_price_cents,
           currency: input.currency,
           createdDate: createdAt.toISOString(),
         });
-        appendToOutbox(tx, envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
+        store.appendEvent(envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
         return { status: 201, body: invoiceView(invoice) };
       });
       relay.notify();
@@ -120,7 +113,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
         input,
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         const renamed = renameCustomer(tx, customer.id, input.name);
         appendToOutbox(tx, envelopeOf(customerUpdated(renamed, at), newEventId(), at));
@@ -138,7 +131,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
         {},
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         deleteCustomer(tx, customer.id);
         appendToOutbox(tx, envelopeOf(customerDeleted(customer, at), newEventId(), at));
@@ -163,7 +156,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
         {},
       );
       const at = now();
-      const reply = store.commit(key, at, (tx) => {
+      const reply = await store.commit(key, at, (tx) => {
         const id = pathId(params.id);
         const invoice = id === undefined ? undefined : store.findInvoice(id);
         if (!invoice) throw unknownInvoice(params.id);

@@ -1,7 +1,9 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../shared/db";
-import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
+import { createGroupCommit } from "../shared/group-commit";
+import type { IdempotencyKey, StoredReply } from "../shared/idempotency";
+import { prepareOutboxAppend } from "../shared/outbox";
 
 /** Accounts as customers knows them: learnt from AccountCreated events, never asked of the accounts service. */
 export const knownAccounts = sqliteTable("known_accounts", {
@@ -49,14 +51,42 @@ export type CustomersStore = ReturnType<typeof createCustomersStore>;
 
 /** Queries of the customers database. */
 export function createCustomersStore(db: Db) {
+  const groupCommit = createGroupCommit(db);
+  // The write path's statements, prepared once (see README, Performance); they run in the open transaction.
+  const id = sql.placeholder("id");
+  const statements = {
+    findAccount: db.select().from(knownAccounts).where(eq(knownAccounts.id, id)).prepare(),
+    findCustomer: db.select().from(customers).where(eq(customers.id, id)).prepare(),
+    insertInvoice: db
+      .insert(invoices)
+      .values({
+        customerId: sql.placeholder("customerId"),
+        purchaseDate: sql.placeholder("purchaseDate"),
+        purchasePriceCents: sql.placeholder("purchasePriceCents"),
+        currency: sql.placeholder("currency"),
+        createdDate: sql.placeholder("createdDate"),
+      })
+      .returning()
+      .prepare(),
+  };
   return {
     findAccount(id: number): KnownAccount | undefined {
-      return db.select().from(knownAccounts).where(eq(knownAccounts.id, id)).get();
+      return statements.findAccount.get({ id });
     },
 
     findCustomer(id: number): Customer | undefined {
-      return db.select().from(customers).where(eq(customers.id, id)).get();
+      return statements.findCustomer.get({ id });
     },
+
+    /** Inserts an invoice; call it inside commit's write. */
+    insertInvoice(values: Omit<Invoice, "id">): Invoice {
+      const invoice = statements.insertInvoice.get(values);
+      if (!invoice) throw new Error("the invoice insert returned no row");
+      return invoice;
+    },
+
+    /** Queues an event in the outbox; call it inside commit's write. */
+    appendEvent: prepareOutboxAppend(db),
 
     invoicesOf(customerId: number): Invoice[] {
       return db
@@ -93,9 +123,12 @@ export function createCustomersStore(db: Db) {
         .all();
     },
 
-    /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
+    /**
+     * Runs a write, its events and its idempotency record atomically (see commitOnce); resolves once
+     * committed, in a transaction shared with the other writes of the same event-loop turn (group commit).
+     */
     commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
-      return commitOnce(db, key, now, write);
+      return groupCommit(key, now, write);
     },
   };
 }
@@ -106,6 +139,26 @@ export function rememberAccount(tx: Db, account: Omit<KnownAccount, "deletedDate
   if (existing) return existing.ownedBy === account.ownedBy;
   tx.insert(knownAccounts).values(account).run();
   return true;
+}
+
+// SQLite's own table of AUTOINCREMENT counters; not exported, so drizzle-kit leaves it alone.
+const sqliteSequence = sqliteTable("sqlite_sequence", { name: text("name"), seq: integer("seq") });
+
+/**
+ * reserveIdsThrough that first asks, with a statement prepared once, whether the counter is already past
+ * `id`: true of every id this service handed out itself, which it reads back from the stream.
+ */
+export function createIdReservation(db: Db) {
+  const counter = db
+    .select({ seq: sqliteSequence.seq })
+    .from(sqliteSequence)
+    .where(eq(sqliteSequence.name, sql.placeholder("name")))
+    .prepare();
+  return (tx: Db, table: "customers" | "invoices", id: number): void => {
+    const seq = counter.get({ name: table })?.seq;
+    if (seq !== undefined && seq !== null && seq >= id) return;
+    reserveIdsThrough(tx, table, id);
+  };
 }
 
 /**
@@ -120,10 +173,6 @@ export function reserveIdsThrough(tx: Db, table: "customers" | "invoices", id: n
 
 export function insertCustomer(tx: Db, values: Omit<Customer, "id">): Customer {
   return tx.insert(customers).values(values).returning().get();
-}
-
-export function insertInvoice(tx: Db, values: Omit<Invoice, "id">): Invoice {
-  return tx.insert(invoices).values(values).returning().get();
 }
 
 export function deleteInvoice(tx: Db, id: number): void {

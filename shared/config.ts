@@ -50,7 +50,7 @@ const configSchema = z.object({
   MAX_ACCOUNTS_PER_USER: positiveInt.max(100_000).default(100),
   SEED_DEV_USERS: flag.default(true),
   DEV_USERS: z.string().default("user1:password1:one,user2:password2:two"),
-  CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  CONSUMER_BATCH_SIZE: positiveInt.max(10_000).default(1000),
   CONSUMER_BLOCK_MS: positiveInt.max(60_000).default(2000),
   PARK_TIMEOUT_MS: positiveInt.default(300_000),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),

@@ -4,6 +4,7 @@ import type { Logger } from "./log";
 import type { BatchResult, Projection } from "./projection";
 import { type Redis, recoverIfSilent, whenReady } from "./redis";
 import type { StreamReader } from "./stream";
+import type { RawEntry } from "./wire";
 
 export type ConsumerStatus = {
   position: string;
@@ -123,28 +124,43 @@ export function startConsumer(deps: {
     onBatch?.(result, seconds);
   }
 
+  // The read of the next batch, sent before the current one is applied so Redis answers while SQLite
+  // works; used only if the checkpoint then stands where it was read from.
+  let next: { after: string; read: Promise<{ entries: RawEntry[] } | { error: unknown }> } | null = null;
+  const readAfter = (after: string) =>
+    (next?.after === after ? next.read : settle(reader.read(after))).then((outcome) => {
+      if ("error" in outcome) throw outcome.error;
+      return outcome.entries;
+    });
+
   const loop = (async () => {
     while (!closed) {
       try {
         if ((state.gap || Date.now() - lastGapCheck >= GAP_CHECK_INTERVAL_MS) && (await checkGap())) {
+          next = null;
           state.lastLoopAt = now().toISOString();
           await pause.sleep(2000);
           continue;
         }
-        const entries = await reader.read(state.position);
+        const read = readAfter(state.position);
+        next = null;
+        const entries = await read;
         if (closed) break;
         // Checked after the read and before applying it: a trim or delete that happened before the read
         // shows here, so the batch is never applied over a hole.
         if (entries.length > 0 && (await checkGap())) continue;
         state.lastError = null;
         state.lastLoopAt = now().toISOString();
-        if (entries.length > 0) {
+        const last = entries[entries.length - 1]?.id;
+        if (last !== undefined) {
+          next = { after: last, read: settle(reader.read(last)) };
           const started = performance.now();
           const result = projection.applyBatch(entries);
           record(result, entries.length, (performance.now() - started) / 1000);
         }
         backoff.reset();
       } catch (error) {
+        next = null;
         if (closed) break;
         recoverIfSilent(redis, error);
         state.lastError = String(error);
@@ -171,4 +187,12 @@ export function startConsumer(deps: {
       await loop;
     },
   };
+}
+
+/** A read's outcome as a value, so a read nobody awaits yet never counts as an unhandled rejection. */
+function settle(read: Promise<RawEntry[]>): Promise<{ entries: RawEntry[] } | { error: unknown }> {
+  return read.then(
+    (entries) => ({ entries }),
+    (error: unknown) => ({ error }),
+  );
 }

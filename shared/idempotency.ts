@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
 import { ValidationError } from "./errors";
@@ -62,42 +62,81 @@ export function commitOnce(
   now: Date,
   write: (tx: Db) => StoredReply,
 ): StoredReply & { replayed: boolean } {
-  return db.transaction(
-    (tx) => {
-      if (key) {
-        const prior = tx
-          .select()
-          .from(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.username, key.username), eq(idempotencyKeys.key, key.key)))
-          .get();
-        const expired = prior && Date.parse(prior.createdAt) < now.getTime() - IDEMPOTENCY_RETENTION_MS;
-        if (prior && !expired) {
-          if (prior.route !== key.route || prior.requestHash !== key.requestHash) {
-            throw new ValidationError(
-              { "Idempotency-Key": ["was already used for a different request"] },
-              "this Idempotency-Key was already used for a different request",
-            );
-          }
-          return { status: prior.status, body: prior.body, replayed: true };
-        }
+  const statements = prepareIdempotency(db);
+  return db.transaction((tx) => writeOnce(statements, tx, key, now, write), { behavior: "immediate" });
+}
+
+export type IdempotencyStatements = ReturnType<typeof prepareIdempotency>;
+
+/** The idempotency record's statements, prepared on `db` (they run in whatever transaction it has open). */
+export function prepareIdempotency(db: Db) {
+  const placeholder = sql.placeholder;
+  return {
+    find: db
+      .select()
+      .from(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.username, placeholder("username")),
+          eq(idempotencyKeys.key, placeholder("key")),
+        ),
+      )
+      .prepare(),
+    deleteExpired: db
+      .delete(idempotencyKeys)
+      .where(lt(idempotencyKeys.createdAt, placeholder("before")))
+      .prepare(),
+    insert: db
+      .insert(idempotencyKeys)
+      .values({
+        username: placeholder("username"),
+        key: placeholder("key"),
+        route: placeholder("route"),
+        requestHash: placeholder("requestHash"),
+        status: placeholder("status"),
+        body: placeholder("body"),
+        createdAt: placeholder("createdAt"),
+      })
+      .prepare(),
+  };
+}
+
+/** commitOnce's work inside a transaction the caller holds (see shared/group-commit.ts). */
+export function writeOnce(
+  statements: IdempotencyStatements,
+  tx: Db,
+  key: IdempotencyKey | null,
+  now: Date,
+  write: (tx: Db) => StoredReply,
+): StoredReply & { replayed: boolean } {
+  if (key) {
+    const prior = statements.find.get({ username: key.username, key: key.key });
+    const expired = prior && Date.parse(prior.createdAt) < now.getTime() - IDEMPOTENCY_RETENTION_MS;
+    if (prior && !expired) {
+      if (prior.route !== key.route || prior.requestHash !== key.requestHash) {
+        throw new ValidationError(
+          { "Idempotency-Key": ["was already used for a different request"] },
+          "this Idempotency-Key was already used for a different request",
+        );
       }
-      const reply = write(tx);
-      if (key) {
-        // Expired keys go on the next keyed write, including this key's own earlier use.
-        tx.delete(idempotencyKeys)
-          .where(
-            lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString()),
-          )
-          .run();
-        // A 204 has no body to replay, but the column wants one.
-        tx.insert(idempotencyKeys)
-          .values({ ...key, ...reply, body: reply.body ?? {}, createdAt: now.toISOString() })
-          .run();
-      }
-      return { ...reply, replayed: false };
-    },
-    { behavior: "immediate" },
-  );
+      return { status: prior.status, body: prior.body, replayed: true };
+    }
+  }
+  const reply = write(tx);
+  if (key) {
+    // Expired keys go on the next keyed write, including this key's own earlier use.
+    statements.deleteExpired.run({
+      before: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString(),
+    });
+    // A 204 has no body to replay, but the column wants one.
+    statements.insert.run({
+      ...key,
+      status: reply.status,
+      body: reply.body ?? {},
+      createdAt: now.toISOString(),
+    });
+  }
+  return { ...reply, replayed: false };
 }
 
 /** The HTTP response for a committed (or replayed) write. */

@@ -2,6 +2,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { createBackoff, createWakeableSleep } from "./backoff";
 import type { Db } from "./db";
+import { withoutFsync } from "./durability";
 import { domainEvent } from "./events";
 import type { Logger } from "./log";
 import { type Redis, recoverIfSilent, whenReady } from "./redis";
@@ -34,6 +35,28 @@ export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
       createdAt: envelope.occurredAt,
     })
     .run();
+}
+
+/** appendToOutbox with its insert prepared once on `db`; call it inside the transaction making the change. */
+export function prepareOutboxAppend(db: Db): (envelope: EventEnvelope) => void {
+  const insert = db
+    .insert(outbox)
+    .values({
+      eventId: sql.placeholder("eventId"),
+      eventType: sql.placeholder("eventType"),
+      fields: sql.placeholder("fields"),
+      createdAt: sql.placeholder("createdAt"),
+    })
+    .prepare();
+  return (envelope) => {
+    domainEvent.parse(envelope.event);
+    insert.run({
+      eventId: envelope.eventId,
+      eventType: envelope.event.type,
+      fields: encodeEnvelope(envelope),
+      createdAt: envelope.occurredAt,
+    });
+  };
 }
 
 /** Queues an entry for the dead-letter stream, in the transaction that gives up on it. */
@@ -109,21 +132,20 @@ export function createOutboxRelay(deps: {
   let closed = false;
   let notified = false;
   const closing = new AbortController();
+  const pending = db
+    .select()
+    .from(outbox)
+    .where(eq(outbox.target, sql.placeholder("target")))
+    .orderBy(asc(outbox.seq))
+    .limit(batchSize)
+    .prepare();
 
   // Events and dead letters go out in separate transactions, so a dead-letter stream that refuses writes
   // never holds up the events. Rows whose XADD succeeded are deleted even if another failed: an XADD to
   // one key fails for all rows alike (wrong type, out of memory, ACL), so order on a stream is kept.
   async function publishBatch(): Promise<number> {
     const groups = (["main", "dlq"] as const)
-      .map((target) =>
-        db
-          .select()
-          .from(outbox)
-          .where(eq(outbox.target, target))
-          .orderBy(asc(outbox.seq))
-          .limit(batchSize)
-          .all(),
-      )
+      .map((target) => pending.all({ target }))
       .filter((rows) => rows.length > 0);
     if (groups.length === 0) return 0;
     await whenReady(redis, 2000, closing.signal);
@@ -152,7 +174,7 @@ export function createOutboxRelay(deps: {
     const results = await multi.exec();
     if (!results) return { published: 0, failure: new Error("stream transaction was aborted") };
     const done = rows.filter((_, index) => results[index]?.[0] === null).map((row) => row.seq);
-    if (done.length > 0) db.delete(outbox).where(inArray(outbox.seq, done)).run();
+    if (done.length > 0) withoutFsync(db, () => db.delete(outbox).where(inArray(outbox.seq, done)).run());
     return { published: done.length, failure: results.find(([error]) => error !== null)?.[0] ?? null };
   }
 

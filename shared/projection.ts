@@ -1,5 +1,6 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { withoutFsync } from "./durability";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
 import {
@@ -68,8 +69,71 @@ export function createProjection(deps: {
   parkTimeoutMs?: number;
 }): Projection {
   const { db, name, handles, handle, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
+  // Prepared once: building and preparing each query per entry cost more than applying it. They run on
+  // the connection of `db`, so inside the batch transaction (and its savepoints) like `tx` itself.
+  const statements = {
+    checkpoint: db
+      .select()
+      .from(checkpoints)
+      .where(eq(checkpoints.consumer, sql.placeholder("consumer")))
+      .prepare(),
+    processed: db
+      .select({ eventId: processedEvents.eventId })
+      .from(processedEvents)
+      .where(eq(processedEvents.eventId, sql.placeholder("eventId")))
+      .prepare(),
+    markProcessed: db
+      .insert(processedEvents)
+      .values({ eventId: sql.placeholder("eventId"), streamId: sql.placeholder("streamId") })
+      .prepare(),
+    oldestParked: db
+      .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
+      .from(parkedEntries)
+      .where(eq(parkedEntries.consumer, sql.placeholder("consumer")))
+      .prepare(),
+    // Asked after every applied event that resolves something: usually nothing is parked.
+    parkedAwaiting: db
+      .select()
+      .from(parkedEntries)
+      .where(
+        and(
+          eq(parkedEntries.consumer, sql.placeholder("consumer")),
+          eq(parkedEntries.awaiting, sql.placeholder("awaiting")),
+        ),
+      )
+      .prepare(),
+    unpark: db
+      .delete(parkedEntries)
+      .where(
+        and(
+          eq(parkedEntries.consumer, sql.placeholder("consumer")),
+          eq(parkedEntries.streamId, sql.placeholder("streamId")),
+        ),
+      )
+      .prepare(),
+    saveCheckpoint: db
+      .insert(checkpoints)
+      .values({
+        consumer: sql.placeholder("consumer"),
+        position: sql.placeholder("position"),
+        updatedAt: sql.placeholder("updatedAt"),
+        entriesRead: sql.placeholder("entriesRead"),
+      })
+      .onConflictDoUpdate({
+        target: checkpoints.consumer,
+        set: {
+          position: sql`excluded.position`,
+          updatedAt: sql`excluded.updated_at`,
+          entriesRead: sql`${checkpoints.entriesRead} + excluded.entries_read`,
+        },
+      })
+      .prepare(),
+  };
 
-  const checkpoint = () => db.select().from(checkpoints).where(eq(checkpoints.consumer, name)).get();
+  const checkpoint = () => statements.checkpoint.get({ consumer: name });
+  // True while this consumer has no parked entry at all: nothing can be waiting for what an event resolves.
+  let nothingParked = false;
+  const inSavepoint = savepointsOf(db);
 
   function deadLetter(
     tx: Db,
@@ -103,25 +167,22 @@ export function createProjection(deps: {
     result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
 
-  function alreadyApplied(tx: Db, eventId: string): boolean {
-    return tx.select().from(processedEvents).where(eq(processedEvents.eventId, eventId)).get() !== undefined;
+  function alreadyApplied(eventId: string): boolean {
+    return statements.processed.get({ eventId }) !== undefined;
   }
 
   // Each event in a savepoint: a rejected or deferred event leaves no partial effect behind.
   function applyDecoded(tx: Db, result: BatchResult, entry: AppliedEntry): void {
-    if (entry.eventId !== null && alreadyApplied(tx, entry.eventId)) {
+    if (entry.eventId !== null && alreadyApplied(entry.eventId)) {
       result.duplicates += 1;
       return;
     }
     let outcome: HandlerOutcome;
     try {
-      outcome = tx.transaction((savepoint) => {
+      outcome = inSavepoint(tx, (savepoint) => {
         const handled = handle(savepoint, entry);
         if (entry.eventId !== null) {
-          savepoint
-            .insert(processedEvents)
-            .values({ eventId: entry.eventId, streamId: entry.streamId })
-            .run();
+          statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
         }
         return handled;
       });
@@ -148,21 +209,15 @@ export function createProjection(deps: {
     result.applied += 1;
     result.appliedByType[entry.event.type] = (result.appliedByType[entry.event.type] ?? 0) + 1;
     if (entry.eventId !== null) result.appliedEventIds.push(entry.eventId);
-    if (outcome) release(tx, result, outcome.resolves);
+    if (outcome && !nothingParked) release(tx, result, outcome.resolves);
   }
 
   function release(tx: Db, result: BatchResult, awaiting: string): void {
-    const waiting = tx
-      .select()
-      .from(parkedEntries)
-      .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.awaiting, awaiting)))
-      .all()
-      // Stream order: "1000-10" follows "1000-9", which a text sort would not give.
+    const waiting = statements.parkedAwaiting
+      .all({ consumer: name, awaiting })
       .sort((a, b) => compareStreamIds(a.streamId, b.streamId));
     for (const parked of waiting) {
-      tx.delete(parkedEntries)
-        .where(and(eq(parkedEntries.consumer, name), eq(parkedEntries.streamId, parked.streamId)))
-        .run();
+      statements.unpark.run({ consumer: name, streamId: parked.streamId });
       const decoded = decodeEntry({ id: parked.streamId, fields: Object.entries(parked.fields).flat() });
       if (decoded.ok) applyDecoded(tx, result, decoded);
       else deadLetter(tx, result, parked.streamId, decoded.reason, parked.fields);
@@ -186,14 +241,8 @@ export function createProjection(deps: {
     }
   }
 
-  function oldestParkedMs(tx: Db): number | null {
-    return (
-      tx
-        .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
-        .from(parkedEntries)
-        .where(eq(parkedEntries.consumer, name))
-        .get()?.oldest ?? null
-    );
+  function oldestParkedMs(): number | null {
+    return statements.oldestParked.get({ consumer: name })?.oldest ?? null;
   }
 
   function applyBatch(entries: RawEntry[]): BatchResult {
@@ -209,48 +258,42 @@ export function createProjection(deps: {
     };
     const last = entries[entries.length - 1]?.id;
     if (last === undefined) return result;
-    db.transaction(
-      (tx) => {
-        let oldestParked = oldestParkedMs(tx);
-        for (const entry of entries) {
-          // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
-          const streamTime = streamMs(entry.id);
-          if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
-            expireParked(tx, result, streamTime);
-            oldestParked = oldestParkedMs(tx);
+    withoutFsync(db, () =>
+      db.transaction(
+        (tx) => {
+          let oldestParked = oldestParkedMs();
+          for (const entry of entries) {
+            // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
+            const streamTime = streamMs(entry.id);
+            if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
+              expireParked(tx, result, streamTime);
+              oldestParked = oldestParkedMs();
+            }
+            const type = typeOfEntry(entry);
+            if (
+              type !== undefined &&
+              EVENT_TYPES.includes(type as EventType) &&
+              !handles.includes(type as EventType)
+            ) {
+              continue;
+            }
+            const decoded = decodeEntry(entry);
+            nothingParked = oldestParked === null;
+            if (decoded.ok) applyDecoded(tx, result, decoded);
+            else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
+            if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
           }
-          const type = typeOfEntry(entry);
-          if (
-            type !== undefined &&
-            EVENT_TYPES.includes(type as EventType) &&
-            !handles.includes(type as EventType)
-          ) {
-            continue;
-          }
-          const decoded = decodeEntry(entry);
-          if (decoded.ok) applyDecoded(tx, result, decoded);
-          else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
-          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs(tx);
-        }
-        tx.insert(checkpoints)
-          .values({
+          nothingParked = false;
+          statements.saveCheckpoint.run({
             consumer: name,
             position: last,
             updatedAt: now().toISOString(),
             entriesRead: entries.length,
-          })
-          .onConflictDoUpdate({
-            target: checkpoints.consumer,
-            set: {
-              position: sql`excluded.position`,
-              updatedAt: sql`excluded.updated_at`,
-              entriesRead: sql`${checkpoints.entriesRead} + excluded.entries_read`,
-            },
-          })
-          .run();
-        result.position = last;
-      },
-      { behavior: "immediate" },
+          });
+          result.position = last;
+        },
+        { behavior: "immediate" },
+      ),
     );
     return result;
   }
@@ -262,6 +305,34 @@ export function createProjection(deps: {
     entriesRead: () => checkpoint()?.entriesRead ?? 0,
     parkedCount: () => parkedCount(db, name),
     applyBatch,
+  };
+}
+
+type RawConnection = { prepare(sql: string): { run(): unknown } };
+
+/**
+ * Runs work in a savepoint of the open transaction. drizzle's nested transaction builds and prepares its
+ * SAVEPOINT statements on every call, a cost per entry; when the driver's connection is exposed (bun:sqlite
+ * and better-sqlite3 both have `prepare`), they are prepared once instead.
+ */
+function savepointsOf(db: Db): <T>(tx: Db, work: (tx: Db) => T) => T {
+  const connection = (db as { $client?: Partial<RawConnection> }).$client;
+  if (typeof connection?.prepare !== "function") return (tx, work) => tx.transaction(work);
+  const raw = connection as RawConnection;
+  const open = raw.prepare("SAVEPOINT projection_entry");
+  const release = raw.prepare("RELEASE projection_entry");
+  const rollback = raw.prepare("ROLLBACK TO projection_entry");
+  return (tx, work) => {
+    open.run();
+    try {
+      const result = work(tx);
+      release.run();
+      return result;
+    } catch (error) {
+      rollback.run();
+      release.run();
+      throw error;
+    }
   };
 }
 

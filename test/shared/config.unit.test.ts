@@ -40,7 +40,7 @@ describe("loadConfig", () => {
       MAX_ACCOUNTS_PER_USER: 100,
       SEED_DEV_USERS: true,
       DEV_USERS: "user1:password1:one,user2:password2:two",
-      CONSUMER_BATCH_SIZE: 500,
+      CONSUMER_BATCH_SIZE: 1000,
       CONSUMER_BLOCK_MS: 2000,
       PARK_TIMEOUT_MS: 300_000,
       SHUTDOWN_GRACE_MS: 10_000,

@@ -1,0 +1,200 @@
+import { Database } from "bun:sqlite";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export const ROOT = join(import.meta.dir, "..");
+
+export type Sizes = {
+  rounds: number;
+  /** Seconds of each wrk run. */
+  seconds: number;
+  connections: number;
+  /** Entries of the pre-filled stream for catch-up, and entries appended while accounts is down for resume. */
+  catchUpEvents: number;
+  resumeEvents: number;
+};
+
+/** A port nobody listens on right now. */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = server;
+  server.stop(true);
+  return port;
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** The nearest-rank percentile `p` (0–100) of `values`. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] as number;
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  intervalMs = 5,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let lastError: unknown;
+  while (performance.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await Bun.sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+/** A process the bench started, with its peak resident set size read from /proc before it stops. */
+export type BenchProcess = {
+  name: string;
+  url: string;
+  pid: number;
+  peakRssMiB(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
+
+/** The highest resident set size of a live process so far (VmHWM), in MiB; 0 when unreadable. */
+export function peakRssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    return kib / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Spawns a Bun script as a process and waits until `ready` answers; its output goes to `logFile`. */
+export async function spawnBun(options: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  port: number;
+  logFile: string;
+  ready: (url: string) => Promise<boolean>;
+}): Promise<BenchProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const log = openSync(options.logFile, "a");
+  // BENCH_PROFILE=<dir> writes a CPU profile of each process there (markdown, on exit).
+  const profile = process.env.BENCH_PROFILE
+    ? [
+        "--cpu-prof-md",
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        `--cpu-prof-name=${options.name}-${Date.now()}.md`,
+      ]
+    : [];
+  const child: Subprocess = Bun.spawn([process.execPath, ...profile, options.script], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdout: log,
+    stderr: log,
+  });
+  await waitFor(
+    `${options.name} to start`,
+    async () => {
+      if (child.exitCode !== null) {
+        throw new Error(`${options.name} exited with ${child.exitCode}; see ${options.logFile}`);
+      }
+      return (await options.ready(url)) || undefined;
+    },
+    30_000,
+    20,
+  );
+  return processHandle(options.name, url, child);
+}
+
+function processHandle(name: string, url: string, child: Subprocess): BenchProcess {
+  let peak = 0;
+  const sample = () => {
+    peak = Math.max(peak, peakRssMiB(child.pid));
+    return peak;
+  };
+  return {
+    name,
+    url,
+    pid: child.pid,
+    peakRssMiB: sample,
+    async stop(signal = "SIGTERM") {
+      sample();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await child.exited;
+    },
+  };
+}
+
+/** A service (customers or accounts) as a real process, ready once its /health names it. */
+export function startService(
+  name: "customers" | "accounts",
+  env: Record<string, string>,
+  logFile: string,
+): Promise<BenchProcess> {
+  const port = Number(env[name === "customers" ? "CUSTOMERS_PORT" : "ACCOUNTS_PORT"]);
+  return spawnBun({
+    name,
+    script: join(ROOT, name, "main.ts"),
+    env,
+    port,
+    logFile,
+    ready: async (url) => {
+      const body = (await (await fetch(`${url}/health`)).json()) as { service?: string };
+      return body.service === name;
+    },
+  });
+}
+
+/** A read-only view of a service's SQLite file (WAL: it never blocks the service's writer). */
+export function openReadOnly(path: string): Database {
+  return new Database(path, { readonly: true });
+}
+
+/** The accounts projection's checkpoint, read from its database file; undefined before it has one. */
+export function accountsCheckpoint(dataDir: string): { position: string; entriesRead: number } | undefined {
+  const path = join(dataDir, "accounts.sqlite");
+  if (!existsSync(path)) return undefined;
+  const db = openReadOnly(path);
+  try {
+    const row = db
+      .query<{ position: string; entries_read: number }, []>(
+        "SELECT position, entries_read FROM checkpoints WHERE consumer = 'accounts'",
+      )
+      .get();
+    return row ? { position: row.position, entriesRead: row.entries_read } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Fails with an install hint when a program the suite needs is missing. */
+export function requireProgram(name: string, apt: string): string {
+  const path = Bun.which(name);
+  if (!path) {
+    throw new Error(
+      `${name} was not found on PATH: install it (Debian/Ubuntu: sudo apt-get install -y ${apt})`,
+    );
+  }
+  return path;
+}
