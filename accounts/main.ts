@@ -13,6 +13,7 @@ import { accountCreated, parseDevUsers } from "./domain";
 import { openKeyRing, signingKeyFileOf } from "./keys";
 import { createChangeHub } from "./live";
 import { createLoginGuard } from "./login-guard";
+import { preparePasswordHashing } from "./password";
 import { seedDevelopmentUsers } from "./seed";
 import { createSessionStore } from "./sessions";
 import { createAccountsStore } from "./store";
@@ -42,6 +43,7 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
+  await preparePasswordHashing();
   const hub = createChangeHub();
   const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "accounts",

@@ -97,12 +97,39 @@ export function runtimeHasher(): PasswordHasher {
 
 const hasher = runtimeHasher();
 
+// Each argon2id computation holds 64 MiB: at most this many at once, the rest wait their turn, so a burst
+// of logins cannot run the process out of memory.
+const MAX_CONCURRENT_HASHES = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    return await work();
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hasher.hash(password);
+  return oneAtATime(() => hasher.hash(password));
 }
 
 // Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
-const decoyHash = hashPassword("decoy password that matches no one");
+// Made on first need (or by preparePasswordHashing at start), not while the module loads.
+let decoyHash: Promise<string> | undefined;
+const decoy = () => {
+  decoyHash ??= hashPassword("decoy password that matches no one");
+  return decoyHash;
+};
+
+/** Computes the decoy hash now, so the first login of an unknown user costs no more than any other. */
+export async function preparePasswordHashing(): Promise<void> {
+  await decoy();
+}
 
 /**
  * Whether `password` matches `hash`, compared in constant time; with no hash (unknown user) or an
@@ -110,8 +137,9 @@ const decoyHash = hashPassword("decoy password that matches no one");
  */
 export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
   if (hash === undefined || parsePhc(hash) === null) {
-    await hasher.verify(password, await decoyHash);
+    const against = await decoy();
+    await oneAtATime(() => hasher.verify(password, against));
     return false;
   }
-  return hasher.verify(password, hash);
+  return oneAtATime(() => hasher.verify(password, hash));
 }

@@ -15,12 +15,14 @@ export async function seedDevelopmentUsers(
 ): Promise<boolean> {
   if (devUsers.length === 0 || store.hasUsers()) return false;
   const createdAt = now.toISOString();
-  const entries = await Promise.all(
-    devUsers.map(async ({ username, password, accountName }) => ({
+  const entries = [];
+  // In turn: each hash holds 64 MiB while it runs.
+  for (const { username, password, accountName } of devUsers) {
+    entries.push({
       user: { username, passwordHash: await hashPassword(password), createdAt },
       account: { name: accountName, description: accountName, ownedBy: username, createdDate: createdAt },
-    })),
-  );
+    });
+  }
   if (store.hasUsers()) return false;
   store.addUsersWithAccounts(entries, describe);
   return true;
