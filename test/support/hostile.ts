@@ -192,3 +192,42 @@ export function expectSafeAnswer(reply: Reply, before: Footprint, after: Footpri
     expect({ what, after }).toEqual({ what, after: before });
   }
 }
+
+/** One route to attack: its method, the paths (with query) to try and the bodies to send. */
+export type HostileRoute = {
+  route: string;
+  method: string;
+  path: fc.Arbitrary<string>;
+  send: fc.Arbitrary<Send>;
+};
+
+type Target = {
+  call(method: string, path: string, send: Send): Promise<Reply>;
+  footprint(): Promise<Footprint>;
+};
+
+const authorizations = fc.constantFrom("valid", "valid", "valid", "none", "garbage");
+
+/**
+ * Sends HOSTILE_RUNS hostile requests to `route` (with a valid token most of the time, none or a garbage
+ * one otherwise) and checks each answer with expectSafeAnswer.
+ */
+export async function attackRoute(
+  app: Target,
+  { method, path, send }: HostileRoute,
+  token: string,
+  seed: number,
+) {
+  await fc.assert(
+    fc.asyncProperty(path, send, hostileHeaders, authorizations, async (target, sent, headers, auth) => {
+      const before = await app.footprint();
+      const reply = await app.call(method, target, {
+        ...sent,
+        headers: { ...headers, ...sent.headers },
+        authorization: auth === "valid" ? token : auth === "garbage" ? "Bearer x.y.z" : undefined,
+      });
+      expectSafeAnswer(reply, before, await app.footprint(), `${method} ${target}`);
+    }),
+    { numRuns: HOSTILE_RUNS, seed },
+  );
+}
