@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { type Config, redisUrlOf } from "./config";
 import { startConsumer } from "./consumer";
 import type { Db } from "./db";
@@ -132,7 +132,7 @@ export function startStreamPlumbing(deps: {
  */
 export function acquireInstanceLock(dataDir: string, service: string): () => void {
   const path = join(dataDir, `${service}.pid`);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectories(dataDir);
   try {
     writeFileSync(path, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch (error) {
@@ -146,6 +146,18 @@ export function acquireInstanceLock(dataDir: string, service: string): () => voi
   return () => {
     if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
   };
+}
+
+// Node.js's recursive mkdirSync never returns for a path under /proc (it retries forever); made one level
+// at a time, such a path fails with ENOENT like anywhere else.
+function makeDirectories(path: string): void {
+  if (existsSync(path)) return;
+  if (dirname(path) !== path) makeDirectories(dirname(path));
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 function isRunning(pid: number, service: string): boolean {
