@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # npm test: the whole suite with the services on Bun, then the system suite (test/system) with the
-# services and the ops CLI on Node.js, then the end-to-end tests with them on Deno (or only the stages
-# named: scripts/test.sh node deno). The test runner is `bun test` throughout; SERVICE_RUNTIME picks the
+# services, npm start and the ops CLI on Node.js, then the same on Deno (or only the stages named:
+# scripts/test.sh node deno). The test runner is `bun test` throughout; SERVICE_RUNTIME picks the
 # runtime of the spawned processes. Every stage runs even when one before failed; exit 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-DENO_TESTS=(test/system/story.sys.test.ts test/system/domain.sys.test.ts test/system/bad-input.sys.test.ts
-  test/system/start.sys.test.ts)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed_stages=()
@@ -28,7 +26,7 @@ for runtime in "${stages[@]}"; do
   case $runtime in
     bun) stage "bun: all tests" env SERVICE_RUNTIME=bun bun test --timeout 60000 ;;
     node) stage "node: system tests" env SERVICE_RUNTIME=node bun test --timeout 60000 test/system ;;
-    deno) stage "deno: end-to-end tests" env SERVICE_RUNTIME=deno bun test --timeout 60000 "${DENO_TESTS[@]}" ;;
+    deno) stage "deno: system tests" env SERVICE_RUNTIME=deno bun test --timeout 60000 test/system ;;
     *)
       echo "usage: scripts/test.sh [bun|node|deno]..." >&2
       exit 2
