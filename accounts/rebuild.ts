@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { connectDatabase, openDatabase } from "../shared/db";
 import { type ConsumerPoint, detectGap, inspectStream } from "../shared/gap";
 import type { Redis } from "../shared/redis";
@@ -127,10 +127,15 @@ export async function rebuildAccountsReadModel(deps: {
 /** The live database: its own connection, no migrations, transactions run by hand (they span awaits). */
 type Live = ReturnType<typeof connectDatabase>;
 
+// drizzle's db.get on raw SQL gives an array of values on bun:sqlite but an object on better-sqlite3;
+// db.all gives objects on every driver.
+function firstRow<T>(live: Live, query: SQL): T | undefined {
+  return live.db.all<T>(query)[0];
+}
+
 function liveConsumerPoint(live: Live): ConsumerPoint {
-  const row = live.db.get<
-    { position: string; entries_read: number; gap_acknowledged_through: string | null } | undefined
-  >(
+  const row = firstRow<{ position: string; entries_read: number; gap_acknowledged_through: string | null }>(
+    live,
     sql`SELECT position, entries_read, gap_acknowledged_through FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
   );
   return {
@@ -146,7 +151,8 @@ async function streamEnd(redis: Redis, streamKey: string): Promise<string> {
 }
 
 function livePosition(live: Live): string {
-  const row = live.db.get<{ position: string } | undefined>(
+  const row = firstRow<{ position: string }>(
+    live,
     sql`SELECT position FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
   );
   return row?.position ?? "0-0";
@@ -188,9 +194,7 @@ function copyOwnedRows(live: Live, rebuildPath: string): void {
  */
 function swapIn(live: Live, moveTo: { position: string; gapThrough: string } | null): void {
   if (moveTo) {
-    const read = live.db.get<{ n: number } | undefined>(
-      sql`SELECT entries_read AS n FROM rebuilt.checkpoints`,
-    );
+    const read = firstRow<{ n: number }>(live, sql`SELECT entries_read AS n FROM rebuilt.checkpoints`);
     live.db.run(
       sql`UPDATE main.checkpoints SET position = ${moveTo.position}, gap_acknowledged_through = ${moveTo.gapThrough}, entries_read = ${read?.n ?? 0} WHERE consumer = ${ACCOUNTS_PROJECTION}`,
     );

@@ -37,6 +37,7 @@ type SqliteReport = {
   foreignKeyRefused: boolean;
   users: string[];
   found: string | null;
+  rawRows: unknown[];
 };
 
 const DRIVERS: Record<Runtime, string> = { bun: "bun:sqlite", node: "better-sqlite3", deno: "node:sqlite" };
@@ -62,6 +63,7 @@ describe("SQLite on each runtime", () => {
         foreignKeyRefused: true,
         users: [`user-${runtime}`, `user-${runtime}-outer`],
         found: `user-${runtime}`,
+        rawRows: [{ one: 1, two: "two" }],
       });
     },
   );

@@ -75,6 +75,8 @@ if (command === "hash") {
       .map((row) => row.username)
       .sort(),
     found: store.findUser(username)?.username ?? null,
+    // Raw SQL reads (the ops CLI's rebuild uses them) give rows as objects on every driver.
+    rawRows: db.all(sql`SELECT 1 AS one, 'two' AS two`),
   });
   database.close();
 } else {
