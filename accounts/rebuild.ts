@@ -1,7 +1,7 @@
-import { Database } from "bun:sqlite";
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { openDatabase } from "../shared/db";
+import { type SQL, sql } from "drizzle-orm";
+import { connectDatabase, openDatabase } from "../shared/db";
 import { type ConsumerPoint, detectGap, inspectStream } from "../shared/gap";
 import type { Redis } from "../shared/redis";
 import { compareStreamIds, type RawEntry } from "../shared/wire";
@@ -60,8 +60,7 @@ export async function rebuildAccountsReadModel(deps: {
   removeLeftovers(livePath);
   const rebuildPath = `${livePath}.rebuild-${process.pid}-${Date.now()}`;
   const rebuilt = openDatabase(rebuildPath, migrationsFolder);
-  const live = new Database(livePath, { strict: true });
-  live.exec("PRAGMA busy_timeout = 10000");
+  const live = connectDatabase(livePath, { readonly: false, busyTimeoutMs: 10_000 });
   try {
     const projection = createRevenueProjection({
       db: rebuilt.db,
@@ -125,12 +124,20 @@ export async function rebuildAccountsReadModel(deps: {
   }
 }
 
-function liveConsumerPoint(live: Database): ConsumerPoint {
-  const row = live
-    .query<{ position: string; entries_read: number; gap_acknowledged_through: string | null }, [string]>(
-      "SELECT position, entries_read, gap_acknowledged_through FROM checkpoints WHERE consumer = ?",
-    )
-    .get(ACCOUNTS_PROJECTION);
+/** The live database: its own connection, no migrations, transactions run by hand (they span awaits). */
+type Live = ReturnType<typeof connectDatabase>;
+
+// drizzle's db.get on raw SQL gives an array of values on bun:sqlite but an object on better-sqlite3;
+// db.all gives objects on every driver.
+function firstRow<T>(live: Live, query: SQL): T | undefined {
+  return live.db.all<T>(query)[0];
+}
+
+function liveConsumerPoint(live: Live): ConsumerPoint {
+  const row = firstRow<{ position: string; entries_read: number; gap_acknowledged_through: string | null }>(
+    live,
+    sql`SELECT position, entries_read, gap_acknowledged_through FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
+  );
   return {
     position: row?.position ?? "0-0",
     entriesRead: row?.entries_read ?? 0,
@@ -143,10 +150,11 @@ async function streamEnd(redis: Redis, streamKey: string): Promise<string> {
   return last?.[0] ?? "0-0";
 }
 
-function livePosition(live: Database): string {
-  const row = live
-    .query<{ position: string }, [string]>("SELECT position FROM checkpoints WHERE consumer = ?")
-    .get(ACCOUNTS_PROJECTION);
+function livePosition(live: Live): string {
+  const row = firstRow<{ position: string }>(
+    live,
+    sql`SELECT position FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
+  );
   return row?.position ?? "0-0";
 }
 
@@ -170,7 +178,7 @@ async function fetchAll(
 // Users and accounts are the source of truth here: the rebuild needs every account an event may name,
 // deleted ones included (the projection ignores account deletions). Called on each attempt, so an
 // account deleted meanwhile has its deleted_date brought over too.
-function copyOwnedRows(live: Database, rebuildPath: string): void {
+function copyOwnedRows(live: Live, rebuildPath: string): void {
   withAttached(live, rebuildPath, () => {
     live.exec(`INSERT OR IGNORE INTO rebuilt.users SELECT * FROM main.users;
       INSERT INTO rebuilt.accounts
@@ -184,14 +192,12 @@ function copyOwnedRows(live: Database, rebuildPath: string): void {
  * Replaces the live read model with the rebuilt one; the caller holds the transaction, with the rebuilt
  * database attached. With `moveTo` (a gap-held consumer) the live checkpoint moves to the rebuilt end.
  */
-function swapIn(live: Database, moveTo: { position: string; gapThrough: string } | null): void {
+function swapIn(live: Live, moveTo: { position: string; gapThrough: string } | null): void {
   if (moveTo) {
-    const read = live.query<{ n: number }, []>("SELECT entries_read AS n FROM rebuilt.checkpoints").get();
-    live
-      .query(
-        "UPDATE main.checkpoints SET position = ?, gap_acknowledged_through = ?, entries_read = ? WHERE consumer = ?",
-      )
-      .run(moveTo.position, moveTo.gapThrough, read?.n ?? 0, ACCOUNTS_PROJECTION);
+    const read = firstRow<{ n: number }>(live, sql`SELECT entries_read AS n FROM rebuilt.checkpoints`);
+    live.db.run(
+      sql`UPDATE main.checkpoints SET position = ${moveTo.position}, gap_acknowledged_through = ${moveTo.gapThrough}, entries_read = ${read?.n ?? 0} WHERE consumer = ${ACCOUNTS_PROJECTION}`,
+    );
   }
   live.exec(`DELETE FROM main.invoices;
     DELETE FROM main.customers;
@@ -210,22 +216,12 @@ function swapIn(live: Database, moveTo: { position: string; gapThrough: string }
     INSERT INTO main.parked_entries SELECT * FROM rebuilt.parked_entries;`);
 }
 
-function differences(live: Database, rebuildPath: string): string[] {
-  const rebuilt = new Database(rebuildPath, { readonly: true });
+function differences(live: Live, rebuildPath: string): string[] {
+  const rebuilt = connectDatabase(rebuildPath, { readonly: true, busyTimeoutMs: 10_000 });
   try {
     return Object.entries(COMPARED).flatMap(([table, query]) => {
-      const liveRows = new Set(
-        live
-          .query(query)
-          .all()
-          .map((row) => JSON.stringify(row)),
-      );
-      const rebuiltRows = new Set(
-        rebuilt
-          .query(query)
-          .all()
-          .map((row) => JSON.stringify(row)),
-      );
+      const liveRows = new Set(live.db.all(sql.raw(query)).map((row) => JSON.stringify(row)));
+      const rebuiltRows = new Set(rebuilt.db.all(sql.raw(query)).map((row) => JSON.stringify(row)));
       const onlyLive = [...liveRows]
         .filter((row) => !rebuiltRows.has(row))
         .map((row) => `${table}: live has ${row}`);
@@ -245,12 +241,12 @@ function differences(live: Database, rebuildPath: string): string[] {
  * would lock the attached rebuilt file too, which the rebuild still writes through its own connection).
  */
 async function inTransaction<T>(
-  live: Database,
+  live: Live,
   rebuildPath: string,
   write: boolean,
   work: () => Promise<T | null>,
 ): Promise<T | null> {
-  live.query("ATTACH DATABASE ? AS rebuilt").run(rebuildPath);
+  live.db.run(sql`ATTACH DATABASE ${rebuildPath} AS rebuilt`);
   try {
     live.exec("BEGIN");
     if (write) live.exec("DELETE FROM main.idempotency_keys WHERE 0");
@@ -267,8 +263,8 @@ async function inTransaction<T>(
   }
 }
 
-function withAttached<T>(live: Database, rebuildPath: string, work: () => T): T {
-  live.query("ATTACH DATABASE ? AS rebuilt").run(rebuildPath);
+function withAttached<T>(live: Live, rebuildPath: string, work: () => T): T {
+  live.db.run(sql`ATTACH DATABASE ${rebuildPath} AS rebuilt`);
   try {
     return work();
   } finally {

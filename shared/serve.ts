@@ -70,13 +70,39 @@ type DenoGlobal = {
 
 async function listenOnDeno(app: ServableApp, options: ListenOptions): Promise<Listening> {
   const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+  // Deno's shutdown() cuts short the body of a request still arriving, so the requests in flight are
+  // let finish first; one arriving meanwhile is turned away with a 503 and the connection closed.
+  let inFlight = 0;
+  let draining = false;
+  let drained = () => {};
   const server = deno.serve(
     { hostname: options.hostname, port: options.port, reusePort: false, onListen() {} },
-    (request, info) => {
+    async (request, info) => {
+      if (draining) return shuttingDown();
       // As srvx does on Node.js: the client's address travels with the request (rate limits read it).
       Object.defineProperty(request, "ip", { value: info.remoteAddr.hostname });
-      return app.fetch(request);
+      inFlight++;
+      try {
+        return await app.fetch(request);
+      } finally {
+        inFlight--;
+        if (inFlight === 0) drained();
+      }
     },
   );
-  return { stop: () => server.shutdown() };
+  return {
+    async stop() {
+      draining = true;
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await server.shutdown();
+    },
+  };
+}
+
+function shuttingDown(): Response {
+  const problem = { type: "about:blank", title: "Service Unavailable", status: 503, detail: "shutting down" };
+  return new Response(JSON.stringify(problem), {
+    status: 503,
+    headers: { "content-type": "application/problem+json", connection: "close" },
+  });
 }

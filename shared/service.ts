@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Config } from "./config";
 import { startConsumer } from "./consumer";
 import type { Db } from "./db";
@@ -140,7 +140,7 @@ export function startStreamPlumbing(deps: {
  */
 export function acquireInstanceLock(dataDir: string, service: string): () => void {
   const path = join(dataDir, `${service}.pid`);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectories(dataDir);
   // An existing directory keeps the mode it was made with; the data in it is for this user only.
   chmodSync(dataDir, 0o700);
   try {
@@ -156,6 +156,18 @@ export function acquireInstanceLock(dataDir: string, service: string): () => voi
   return () => {
     if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
   };
+}
+
+// Node.js's recursive mkdirSync never returns for a path under /proc (it retries forever); made one level
+// at a time, such a path fails with ENOENT like anywhere else.
+function makeDirectories(path: string): void {
+  if (existsSync(path)) return;
+  if (dirname(path) !== path) makeDirectories(dirname(path));
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 function isRunning(pid: number, service: string): boolean {

@@ -1,7 +1,6 @@
-import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { drizzle } from "drizzle-orm/bun-sqlite";
+import { connectDatabase } from "../../shared/db";
 import { outboxBacklog } from "../../shared/outbox";
 import { ageOf, type Command, DONE, FAILED, Failure, parseOptions, positionals } from "./cli";
 import { SERVICES } from "./stream";
@@ -13,10 +12,9 @@ type Backlog = { count: number; oldest: string | null; ageSeconds: number | null
  * service is not disturbed (WAL lets it write meanwhile).
  */
 function readBacklog(path: string, now: Date): Backlog {
-  const sqlite = new Database(path, { readonly: true });
+  const sqlite = connectDatabase(path, { readonly: true, busyTimeoutMs: 5000 });
   try {
-    sqlite.exec("PRAGMA busy_timeout = 5000");
-    const { count, oldest } = outboxBacklog(drizzle({ client: sqlite }));
+    const { count, oldest } = outboxBacklog(sqlite.db);
     const ageSeconds =
       oldest === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(oldest)) / 1000));
     return { count, oldest, ageSeconds };

@@ -13,7 +13,13 @@ export async function readPassword(env: Record<string, string | undefined>): Pro
     if (first !== again) throw new Failure("the two passwords differ; nothing changed");
     return first;
   }
-  return firstLine(await Bun.stdin.text());
+  return firstLine(await readAll(process.stdin));
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function firstLine(text: string): string {

@@ -6,7 +6,7 @@ import { encodeEnvelope, envelopeOf } from "../../shared/wire";
 import { type AccountView, login, request } from "../support/api";
 import { expectProblem } from "../support/apps";
 import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { serviceCommand, settled, startSystem, type TestSystem } from "../support/services";
 
 let redis: TestRedis;
 let system: TestSystem;
@@ -253,7 +253,7 @@ describe("GET /accounts/:id/customers", () => {
 describe("the read model with deletions, rebuilt from the stream", () => {
   async function rebuild(...args: string[]) {
     const script = join(import.meta.dir, "..", "..", "scripts", "ops.ts");
-    const child = Bun.spawn([process.execPath, script, "rebuild", "accounts", ...args], {
+    const child = Bun.spawn([...serviceCommand(script), "rebuild", "accounts", ...args], {
       env: { ...process.env, ...system.env },
       stdout: "pipe",
       stderr: "pipe",
