@@ -67,9 +67,7 @@ function applyRevenueEvent(readModel: ReadModel, entry: AppliedEntry): HandlerOu
         );
       }
       if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${customer_id} was deleted`);
-      // A deleted invoice keeps its row, so its id is still refused.
-      if (readModel.findInvoice(Number(id))) throw new RejectedEvent(`invoice ${id} was already counted`);
-      readModel.addInvoice(
+      const added = readModel.addInvoice(
         {
           id: Number(id),
           customerId: customer.id,
@@ -78,6 +76,8 @@ function applyRevenueEvent(readModel: ReadModel, entry: AppliedEntry): HandlerOu
         },
         customer.accountId,
       );
+      // A deleted invoice keeps its row, so its id is still refused.
+      if (!added) throw new RejectedEvent(`invoice ${id} was already counted`);
       return { resolves: invoiceKey(id) };
     }
     case "InvoiceDeleted": {

@@ -6,6 +6,13 @@ import { currentRuntime, type Runtime } from "./runtime";
 /** drizzle's common synchronous SQLite API: store code is written against this, not a driver. */
 export type Db = BaseSQLiteDatabase<"sync", unknown>;
 
+/** Rows a write changed, as bun:sqlite, better-sqlite3 and node:sqlite all report it. */
+export function changesOf(result: unknown): number {
+  const changes = (result as { changes?: number | bigint } | undefined)?.changes;
+  if (changes === undefined) throw new Error("the SQLite driver did not report the rows a write changed");
+  return Number(changes);
+}
+
 export type SqliteDatabase = { db: Db; path: string; close(): void };
 
 /** One SQLite driver behind drizzle: how to open a file, run a statement on it, and migrate it. */
