@@ -292,9 +292,8 @@ export function createProjection(deps: {
         let oldestParked = oldestParkedMs();
         for (const entry of entries) {
           // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
-          const streamTime = streamMs(entry.id);
-          if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
-            expireParked(tx, result, streamTime);
+          if (oldestParked !== null && oldestParked < streamMs(entry.id) - parkTimeoutMs) {
+            expireParked(tx, result, streamMs(entry.id));
             oldestParked = oldestParkedMs();
           }
           const type = typeOfEntry(entry);
