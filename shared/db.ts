@@ -52,6 +52,9 @@ export function openDatabase(path: string, migrationsFolder: string): SqliteData
   // FULL: a commit that returned survives a power loss; a 201 promises exactly that.
   sqlite.exec("PRAGMA synchronous = FULL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
+  // Checkpoints (WAL back into the file, with fsyncs) run inside the commit that crosses the limit: every
+  // ~4 MB at the default of 1000 pages, a fifth of a consumer's catch-up time; every ~40 MB instead.
+  sqlite.exec("PRAGMA wal_autocheckpoint = 10000");
   sqlite.exec("PRAGMA foreign_keys = ON");
   sqlite.migrate(migrationsFolder);
   return { db: sqlite.db, path, close: () => sqlite.close() };
