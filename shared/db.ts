@@ -43,18 +43,23 @@ export const sqliteDriverName = driver.name;
 
 /**
  * Opens (creating if needed) a SQLite file in WAL mode with full fsync on commit, and applies the
- * drizzle-kit migrations in `migrationsFolder`.
+ * drizzle-kit migrations in `migrationsFolder`. `walAutocheckpointPages` replaces SQLite's 1000: a
+ * checkpoint runs inside the commit that crosses it.
  */
-export function openDatabase(path: string, migrationsFolder: string): SqliteDatabase {
+export function openDatabase(
+  path: string,
+  migrationsFolder: string,
+  options: { walAutocheckpointPages?: number } = {},
+): SqliteDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = driver.open(path, { readonly: false });
   sqlite.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit that returned survives a power loss; a 201 promises exactly that.
   sqlite.exec("PRAGMA synchronous = FULL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
-  // Checkpoints (WAL back into the file, with fsyncs) run inside the commit that crosses the limit: every
-  // ~4 MB at the default of 1000 pages, a fifth of a consumer's catch-up time; every ~40 MB instead.
-  sqlite.exec("PRAGMA wal_autocheckpoint = 10000");
+  if (options.walAutocheckpointPages !== undefined) {
+    sqlite.exec(`PRAGMA wal_autocheckpoint = ${Math.floor(options.walAutocheckpointPages)}`);
+  }
   sqlite.exec("PRAGMA foreign_keys = ON");
   sqlite.migrate(migrationsFolder);
   return { db: sqlite.db, path, close: () => sqlite.close() };
