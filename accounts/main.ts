@@ -8,7 +8,7 @@ import { createMetrics } from "../shared/metrics";
 import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { envelopeOf } from "../shared/wire";
 import { createApp } from "./app";
-import { createRevenueProjection } from "./consumer";
+import { ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./consumer";
 import { accountCreated, parseDevUsers } from "./domain";
 import { openKeyRing, signingKeyFileOf } from "./keys";
 import { createChangeHub } from "./live";
@@ -33,6 +33,7 @@ await runMain("accounts", async () => {
   const database = openDatabase(
     join(config.DATA_DIR, "accounts.sqlite"),
     new URL("../migrations/accounts", import.meta.url).pathname,
+    { walAutocheckpointPages: ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES },
   );
   const store = createAccountsStore(database.db);
   if (config.SEED_DEV_USERS) {

@@ -5,7 +5,7 @@ import { connectDatabase, openDatabase } from "../shared/db";
 import { type ConsumerPoint, detectGap, inspectStream } from "../shared/gap";
 import type { Redis } from "../shared/redis";
 import { compareStreamIds, type RawEntry } from "../shared/wire";
-import { ACCOUNTS_PROJECTION, createRevenueProjection } from "./consumer";
+import { ACCOUNTS_PROJECTION, ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./consumer";
 
 /** The read model's tables and the columns that must match (times of recording aside). */
 const COMPARED: Record<string, string> = {
@@ -59,7 +59,9 @@ export async function rebuildAccountsReadModel(deps: {
   }
   removeLeftovers(livePath);
   const rebuildPath = `${livePath}.rebuild-${process.pid}-${Date.now()}`;
-  const rebuilt = openDatabase(rebuildPath, migrationsFolder);
+  const rebuilt = openDatabase(rebuildPath, migrationsFolder, {
+    walAutocheckpointPages: ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES,
+  });
   const live = connectDatabase(livePath, { readonly: false, busyTimeoutMs: 10_000 });
   try {
     const projection = createRevenueProjection({

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Db } from "../shared/db";
+import { changesOf, type Db } from "../shared/db";
 import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
 import { appendToOutbox } from "../shared/outbox";
 import type { EventEnvelope } from "../shared/wire";
@@ -219,6 +219,7 @@ export function createReadModel(db: Db) {
         purchasePriceCents: amount,
         purchaseDate: sql.placeholder("purchaseDate"),
       })
+      .onConflictDoNothing()
       .prepare(),
     markInvoiceDeleted: db.update(invoices).set({ deletedDate }).where(eq(invoices.id, id)).prepare(),
     addToCustomer: db
@@ -266,15 +267,19 @@ export function createReadModel(db: Db) {
       statements.addCustomer.run(customer);
     },
 
-    /** Records an invoice and adds its amount to its customer's and its account's totals. */
+    /**
+     * Records an invoice and adds its amount to its customer's and its account's totals; false, changing
+     * nothing, when an invoice with its id exists (deleted or not).
+     */
     addInvoice(
       invoice: { id: number; customerId: number; purchasePriceCents: number; purchaseDate: string },
       accountId: number,
-    ): void {
+    ): boolean {
       const amount = invoice.purchasePriceCents;
-      statements.addInvoice.run({ ...invoice, amount });
+      if (changesOf(statements.addInvoice.run({ ...invoice, amount })) === 0) return false;
       statements.addToCustomer.run({ id: invoice.customerId, amount });
       statements.addToAccount.run({ id: accountId, amount });
+      return true;
     },
 
     renameCustomer(customerId: number, name: string): void {

@@ -6,6 +6,13 @@ import { currentRuntime, type Runtime } from "./runtime";
 /** drizzle's common synchronous SQLite API: store code is written against this, not a driver. */
 export type Db = BaseSQLiteDatabase<"sync", unknown>;
 
+/** Rows a write changed, as bun:sqlite, better-sqlite3 and node:sqlite all report it. */
+export function changesOf(result: unknown): number {
+  const changes = (result as { changes?: number | bigint } | undefined)?.changes;
+  if (changes === undefined) throw new Error("the SQLite driver did not report the rows a write changed");
+  return Number(changes);
+}
+
 export type SqliteDatabase = { db: Db; path: string; close(): void };
 
 /** One SQLite driver behind drizzle: how to open a file, run a statement on it, and migrate it. */
@@ -36,15 +43,23 @@ export const sqliteDriverName = driver.name;
 
 /**
  * Opens (creating if needed) a SQLite file in WAL mode with full fsync on commit, and applies the
- * drizzle-kit migrations in `migrationsFolder`.
+ * drizzle-kit migrations in `migrationsFolder`. `walAutocheckpointPages` replaces SQLite's 1000: a
+ * checkpoint runs inside the commit that crosses it.
  */
-export function openDatabase(path: string, migrationsFolder: string): SqliteDatabase {
+export function openDatabase(
+  path: string,
+  migrationsFolder: string,
+  options: { walAutocheckpointPages?: number } = {},
+): SqliteDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = driver.open(path, { readonly: false });
   sqlite.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit that returned survives a power loss; a 201 promises exactly that.
   sqlite.exec("PRAGMA synchronous = FULL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
+  if (options.walAutocheckpointPages !== undefined) {
+    sqlite.exec(`PRAGMA wal_autocheckpoint = ${Math.floor(options.walAutocheckpointPages)}`);
+  }
   sqlite.exec("PRAGMA foreign_keys = ON");
   sqlite.migrate(migrationsFolder);
   return { db: sqlite.db, path, close: () => sqlite.close() };

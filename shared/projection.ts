@@ -1,5 +1,5 @@
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { Db } from "./db";
+import { changesOf, type Db } from "./db";
 import { withoutFsync } from "./durability";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
@@ -77,14 +77,11 @@ export function createProjection(deps: {
       .from(checkpoints)
       .where(eq(checkpoints.consumer, sql.placeholder("consumer")))
       .prepare(),
-    processed: db
-      .select({ eventId: processedEvents.eventId })
-      .from(processedEvents)
-      .where(eq(processedEvents.eventId, sql.placeholder("eventId")))
-      .prepare(),
+    // Dedupe and record in one statement: no row changed means the event was applied before.
     markProcessed: db
       .insert(processedEvents)
       .values({ eventId: sql.placeholder("eventId"), streamId: sql.placeholder("streamId") })
+      .onConflictDoNothing()
       .prepare(),
     oldestParked: db
       .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
@@ -133,6 +130,9 @@ export function createProjection(deps: {
   const checkpoint = () => statements.checkpoint.get({ consumer: name });
   // True while this consumer has no parked entry at all: nothing can be waiting for what an event resolves.
   let nothingParked = false;
+  // A batch is first applied without savepoints; the first entry that would be dead-lettered or parked
+  // rolls that attempt back, and the batch is applied again with a savepoint per entry (see applyBatch).
+  let optimistic = false;
   const inSavepoint = savepointsOf(db);
 
   function deadLetter(
@@ -142,6 +142,7 @@ export function createProjection(deps: {
     reason: string,
     fields: Record<string, string>,
   ) {
+    if (optimistic) throw new NeedsSavepoints();
     const recordedAt = now().toISOString();
     tx.insert(deadLetters).values({ consumer: name, streamId, reason, fields, recordedAt }).run();
     const id = newId();
@@ -167,26 +168,26 @@ export function createProjection(deps: {
     result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
 
-  function alreadyApplied(eventId: string): boolean {
-    return statements.processed.get({ eventId }) !== undefined;
+  // Dedupe inside the entry's work: a rejected or deferred event leaves its EventId unrecorded.
+  function applyOnce(tx: Db, entry: AppliedEntry): HandlerOutcome | typeof DUPLICATE {
+    if (entry.eventId !== null) {
+      const recorded = statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
+      if (changesOf(recorded) === 0) return DUPLICATE;
+    }
+    return handle(tx, entry);
   }
 
-  // Each event in a savepoint: a rejected or deferred event leaves no partial effect behind.
+  // Each event in a savepoint (unless optimistic): a rejected or deferred event leaves no partial effect behind.
   function applyDecoded(tx: Db, result: BatchResult, entry: AppliedEntry): void {
-    if (entry.eventId !== null && alreadyApplied(entry.eventId)) {
-      result.duplicates += 1;
-      return;
-    }
-    let outcome: HandlerOutcome;
+    let outcome: HandlerOutcome | typeof DUPLICATE;
     try {
-      outcome = inSavepoint(tx, (savepoint) => {
-        const handled = handle(savepoint, entry);
-        if (entry.eventId !== null) {
-          statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
-        }
-        return handled;
-      });
+      outcome = optimistic
+        ? applyOnce(tx, entry)
+        : inSavepoint(tx, (savepoint) => applyOnce(savepoint, entry));
     } catch (error) {
+      if (optimistic && (error instanceof DeferredEvent || error instanceof RejectedEvent)) {
+        throw new NeedsSavepoints();
+      }
       if (error instanceof DeferredEvent) {
         tx.insert(parkedEntries)
           .values({
@@ -204,6 +205,10 @@ export function createProjection(deps: {
       }
       if (!(error instanceof RejectedEvent)) throw error;
       deadLetter(tx, result, entry.streamId, error.message, entry.fields);
+      return;
+    }
+    if (outcome === DUPLICATE) {
+      result.duplicates += 1;
       return;
     }
     result.applied += 1;
@@ -246,7 +251,27 @@ export function createProjection(deps: {
   }
 
   function applyBatch(entries: RawEntry[]): BatchResult {
-    const result: BatchResult = {
+    if (entries.length === 0) return emptyResult();
+    return withoutFsync(db, () => {
+      // Savepoints cost two statements per entry, and almost every batch needs none: an attempt without
+      // them either commits with the very outcome the savepoints would give, or rolls back at the first
+      // entry that needs one (nothing is dead-lettered or parked in it, and nothing was parked before).
+      if (oldestParkedMs() === null) {
+        optimistic = true;
+        try {
+          return applyInTransaction(entries);
+        } catch (error) {
+          if (!(error instanceof NeedsSavepoints)) throw error;
+        } finally {
+          optimistic = false;
+        }
+      }
+      return applyInTransaction(entries);
+    });
+  }
+
+  function emptyResult(): BatchResult {
+    return {
       position: checkpoint()?.position ?? START_OF_STREAM,
       applied: 0,
       appliedByType: {},
@@ -256,44 +281,45 @@ export function createProjection(deps: {
       deadLettered: 0,
       parked: 0,
     };
+  }
+
+  function applyInTransaction(entries: RawEntry[]): BatchResult {
+    const result = emptyResult();
     const last = entries[entries.length - 1]?.id;
     if (last === undefined) return result;
-    withoutFsync(db, () =>
-      db.transaction(
-        (tx) => {
-          let oldestParked = oldestParkedMs();
-          for (const entry of entries) {
-            // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
-            const streamTime = streamMs(entry.id);
-            if (oldestParked !== null && oldestParked < streamTime - parkTimeoutMs) {
-              expireParked(tx, result, streamTime);
-              oldestParked = oldestParkedMs();
-            }
-            const type = typeOfEntry(entry);
-            if (
-              type !== undefined &&
-              EVENT_TYPES.includes(type as EventType) &&
-              !handles.includes(type as EventType)
-            ) {
-              continue;
-            }
-            const decoded = decodeEntry(entry);
-            nothingParked = oldestParked === null;
-            if (decoded.ok) applyDecoded(tx, result, decoded);
-            else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
-            if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
+    db.transaction(
+      (tx) => {
+        let oldestParked = oldestParkedMs();
+        for (const entry of entries) {
+          // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
+          if (oldestParked !== null && oldestParked < streamMs(entry.id) - parkTimeoutMs) {
+            expireParked(tx, result, streamMs(entry.id));
+            oldestParked = oldestParkedMs();
           }
-          nothingParked = false;
-          statements.saveCheckpoint.run({
-            consumer: name,
-            position: last,
-            updatedAt: now().toISOString(),
-            entriesRead: entries.length,
-          });
-          result.position = last;
-        },
-        { behavior: "immediate" },
-      ),
+          const type = typeOfEntry(entry);
+          if (
+            type !== undefined &&
+            EVENT_TYPES.includes(type as EventType) &&
+            !handles.includes(type as EventType)
+          ) {
+            continue;
+          }
+          const decoded = decodeEntry(entry);
+          nothingParked = oldestParked === null;
+          if (decoded.ok) applyDecoded(tx, result, decoded);
+          else deadLetter(tx, result, decoded.streamId, decoded.reason, decoded.fields);
+          if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
+        }
+        nothingParked = false;
+        statements.saveCheckpoint.run({
+          consumer: name,
+          position: last,
+          updatedAt: now().toISOString(),
+          entriesRead: entries.length,
+        });
+        result.position = last;
+      },
+      { behavior: "immediate" },
     );
     return result;
   }
@@ -307,6 +333,11 @@ export function createProjection(deps: {
     applyBatch,
   };
 }
+
+/** Ends a batch's attempt without savepoints: an entry needs one (see applyBatch). */
+class NeedsSavepoints extends Error {}
+
+const DUPLICATE = Symbol("duplicate");
 
 type RawConnection = { prepare(sql: string): { run(): unknown } };
 

@@ -263,6 +263,30 @@ describe("an event seen twice", () => {
   });
 });
 
+describe("a batch whose last entry is rejected", () => {
+  test("counts the entries before it once, records their EventIds once, and dead-letters it once", () => {
+    const { database, projection } = freshProjection();
+
+    const result = projection.applyBatch([
+      customerEntry("1-0", 1, 1, "customer-1"),
+      invoiceEntry("2-0", 1, 1, 500, "invoice-1"),
+      invoiceEntry("3-0", 2, 1, 70, "invoice-2"),
+      invoiceEntry("4-0", 1, 1, 500, "invoice-1"),
+      invoiceEntry("5-0", 2, 1, 70, "invoice-2-again"),
+    ]);
+
+    expect(result).toEqual({ ...none, position: "5-0", applied: 3, duplicates: 1, deadLettered: 1 });
+    expect(result.appliedEventIds).toEqual(["customer-1", "invoice-1", "invoice-2"]);
+    const model = readModel(database);
+    expect(model).toMatchObject({ accounts: { 1: 570 }, customers: { 1: 570 }, invoices: 2 });
+    expect(model.processedEvents).toBe(3);
+    expect(model.deadLetters.map(({ streamId, reason }) => ({ streamId, reason }))).toEqual([
+      { streamId: "5-0", reason: "invoice 2 was already counted" },
+    ]);
+    expect(model.deadLetterStream).toHaveLength(1);
+  });
+});
+
 describe("a batch whose handler fails for a reason other than a rejection", () => {
   test("writes neither its effects nor its checkpoint, and counts each invoice once when applied again", () => {
     const { database, projection } = freshProjection();
