@@ -171,7 +171,7 @@ function readKeyFile(keyFile: string): KeyFile {
     throw new Error(`${keyFile} must hold {"keys": [...]} with one or two keys`);
   }
   for (const [index, key] of keys.entries()) {
-    parsePrivateJwk(JSON.stringify(key?.jwk), `${keyFile} key ${index}`);
+    checkPrivateJwk(key?.jwk, `${keyFile} key ${index}`);
     if (typeof key.activated_at !== "string" || Number.isNaN(Date.parse(key.activated_at))) {
       throw new Error(`${keyFile} key ${index} has no valid activated_at`);
     }
@@ -185,16 +185,20 @@ function versionOf(keyFile: string): string {
 }
 
 async function signingKeyOf(jwk: JWK): Promise<SigningKey> {
-  const { d: _private, ...publicPart } = jwk;
+  const publicPart = publicPartOf(jwk);
   const kid = await calculateJwkThumbprint(publicPart);
   const privateKey = (await importJWK({ ...jwk, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
   const publicKey = (await importJWK({ ...publicPart, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
   return { kid, privateKey, publicKey, publicJwk: { ...publicPart, kid, alg: TOKEN_ALGORITHM, use: "sig" } };
 }
 
-function thumbprintOf(jwk: JWK): Promise<string> {
+function publicPartOf(jwk: JWK): JWK {
   const { d: _private, ...publicPart } = jwk;
-  return calculateJwkThumbprint(publicPart);
+  return publicPart;
+}
+
+function thumbprintOf(jwk: JWK): Promise<string> {
+  return calculateJwkThumbprint(publicPartOf(jwk));
 }
 
 function parsePrivateJwk(text: string, origin: string): JWK {
@@ -204,6 +208,10 @@ function parsePrivateJwk(text: string, origin: string): JWK {
   } catch {
     throw new Error(`${origin} is not a JSON Web Key`);
   }
+  return checkPrivateJwk(jwk, origin);
+}
+
+function checkPrivateJwk(jwk: unknown, origin: string): JWK {
   const key = jwk as JWK;
   if (key?.kty !== "EC" || key.crv !== "P-256" || typeof key.d !== "string") {
     throw new Error(`${origin} must be a private EC P-256 JSON Web Key (kty "EC", crv "P-256", with "d")`);

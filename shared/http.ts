@@ -55,17 +55,18 @@ export function httpConventions({
   metrics: Metrics;
   maxBodyBytes?: number;
 }) {
-  const requests = new WeakMap<Request, { id: string; started: number; errorStatus?: number }>();
-  const track = (request: Request) => requests.get(request) ?? { id: "unknown", started: performance.now() };
+  const requests = new WeakMap<Request, { id: string; started: number; url: URL; errorStatus?: number }>();
+  const track = (request: Request) =>
+    requests.get(request) ?? { id: "unknown", started: performance.now(), url: urlOf(request) };
   const record = (request: Request, route: string, status: number) => {
-    const { id, started } = track(request);
+    const { id, started, url } = track(request);
     const seconds = (performance.now() - started) / 1000;
     metrics.httpRequest(request.method, route, status, seconds);
     logger.info("request", {
       request_id: id,
       method: request.method,
       route,
-      path: pathOf(request),
+      path: url.pathname,
       status,
       duration_ms: Math.round(seconds * 10_000) / 10,
     });
@@ -76,10 +77,11 @@ export function httpConventions({
       .onRequest(({ request, set }) => {
         const given = request.headers.get("x-request-id");
         const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-        requests.set(request, { id, started: performance.now() });
+        const url = urlOf(request);
+        requests.set(request, { id, started: performance.now(), url });
         Object.assign(set.headers, SECURITY_HEADERS);
         set.headers["x-request-id"] = id;
-        const repeated = repeatedQueryParameter(request);
+        const repeated = repeatedQueryParameter(url);
         if (repeated !== undefined) {
           // Refused rather than guessed at: frameworks disagree on whether the first or the last one wins.
           record(request, "unmatched", 422);
@@ -132,7 +134,8 @@ export function httpConventions({
         // Elysia wraps what a parse hook throws in its ParseError; the typed error inside decides.
         const cause = (error as { cause?: unknown }).cause;
         const actual = code === "PARSE" && cause instanceof HttpError ? cause : error;
-        const response = problemOf(code, actual, request, logger, track(request).id);
+        const { id, url } = track(request);
+        const response = problemOf(code, actual, request, url.pathname, logger, id);
         const tracked = requests.get(request);
         if (tracked) tracked.errorStatus = response.status;
         return response;
@@ -161,6 +164,7 @@ function problemOf(
   code: unknown,
   error: unknown,
   request: Request,
+  path: string,
   logger: Logger,
   requestId: string,
 ): Response {
@@ -173,7 +177,6 @@ function problemOf(
     return problem(error.status, error.title, error.message, error.errors, headers);
   }
   if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
-  const path = pathOf(request);
   if (code === "NOT_FOUND") return problem(404, "Not found", `no route for ${request.method} ${path}`);
   logger.error("unhandled error", {
     request_id: requestId,
@@ -276,16 +279,16 @@ export function clientAddressOf(
   }
 }
 
-function repeatedQueryParameter(request: Request): string | undefined {
+function repeatedQueryParameter(url: URL): string | undefined {
   const seen = new Set<string>();
-  for (const name of new URL(request.url, "http://unknown-host").searchParams.keys()) {
+  for (const name of url.searchParams.keys()) {
     if (seen.has(name)) return name;
     seen.add(name);
   }
   return undefined;
 }
 
-/** The request's path; an HTTP/1.0 request without a Host header has a relative URL, which must not throw. */
-function pathOf(request: Request): string {
-  return new URL(request.url, "http://unknown-host").pathname;
+/** The request's URL, parsed once; an HTTP/1.0 request without a Host header has a relative one, which must not throw. */
+function urlOf(request: Request): URL {
+  return new URL(request.url, "http://unknown-host");
 }
