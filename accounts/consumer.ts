@@ -7,7 +7,8 @@ import {
   type Projection,
   RejectedEvent,
 } from "../shared/projection";
-import { type Customer, createReadModel, type ReadModel } from "./store";
+import { createReadModel, type ReadModel } from "./read-model";
+import type { Customer } from "./store";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
