@@ -36,6 +36,7 @@ export function createRevenueProjection(deps: {
     handles: ["CustomerCreated", "CustomerUpdated", "CustomerDeleted", "InvoiceCreated", "InvoiceDeleted"],
     // The model's statements run on deps.db's connection: inside the savepoint the projection opened.
     handle: (_tx, entry) => applyRevenueEvent(model, entry),
+    session: model,
   });
 }
 

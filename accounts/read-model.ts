@@ -4,6 +4,9 @@ import { accounts, type Customer, customers, type Invoice, invoices } from "./st
 
 export type ReadModel = ReturnType<typeof createReadModel>;
 
+/** Customer rows kept in memory between batches at most; past it the cache starts over. */
+const MAX_CACHED_CUSTOMERS = 20_000;
+
 /**
  * Read-model reads and writes for the consumer, prepared once on `db`; they run inside its batch
  * transaction because they use the same connection.
@@ -61,13 +64,66 @@ export function createReadModel(db: Db) {
       .prepare(),
   };
 
+  // Write-behind state, used only in a batch that may defer its writes (see `begin`).
+  let deferring = false;
+  const cachedCustomers = new Map<number, Customer>();
+  const customerDeltas = new Map<number, number>();
+  const accountDeltas = new Map<number, number>();
+  let seenDataVersion: string | undefined;
+  const addTo = (deltas: Map<number, number>, key: number, amount: number) =>
+    deltas.set(key, (deltas.get(key) ?? 0) + amount);
+
   return {
+    /**
+     * Starts a batch's attempt. With `deferWrites`, revenue totals are added up in memory and written by
+     * `flush` once per customer and account, and customer rows are served from a cache kept across
+     * batches; the caller promises that the attempt either completes or is rolled back as a whole (then
+     * `discard`). Without it, every change is written at once, as a savepoint per entry needs.
+     */
+    begin(deferWrites: boolean): void {
+      customerDeltas.clear();
+      accountDeltas.clear();
+      deferring = deferWrites;
+      // Another connection's commit (a rebuild swapping the read model in, say) makes the cache stale.
+      const dataVersion = JSON.stringify(db.all(sql`PRAGMA data_version`));
+      const changedElsewhere = dataVersion !== seenDataVersion;
+      seenDataVersion = dataVersion;
+      if (!deferWrites || changedElsewhere || cachedCustomers.size > MAX_CACHED_CUSTOMERS) {
+        cachedCustomers.clear();
+      }
+    },
+
+    /** Writes the totals added up since `begin`, inside the batch's transaction. */
+    flush(): void {
+      for (const [id, amount] of customerDeltas)
+        if (amount !== 0) statements.addToCustomer.run({ id, amount });
+      for (const [id, amount] of accountDeltas) if (amount !== 0) statements.addToAccount.run({ id, amount });
+      customerDeltas.clear();
+      accountDeltas.clear();
+    },
+
+    /** The attempt rolled back: what the cache learnt in it may not exist. */
+    discard(): void {
+      cachedCustomers.clear();
+      customerDeltas.clear();
+      accountDeltas.clear();
+      deferring = false;
+    },
+
     accountExists(accountId: number): boolean {
       return statements.accountExists.get({ id: accountId }) !== undefined;
     },
 
-    findCustomer(customerId: number): Customer | undefined {
-      return statements.findCustomer.get({ id: customerId });
+    /** A customer as the batch sees it (totals added so far included); do not change the object. */
+    findCustomer(customerId: number): Readonly<Customer> | undefined {
+      if (!deferring) return statements.findCustomer.get({ id: customerId });
+      const cached = cachedCustomers.get(customerId);
+      if (cached) return cached;
+      const found = statements.findCustomer.get({ id: customerId });
+      if (!found) return undefined;
+      found.totalRevenueCents += customerDeltas.get(customerId) ?? 0;
+      cachedCustomers.set(customerId, found);
+      return found;
     },
 
     /** An invoice, deleted or not. */
@@ -77,6 +133,8 @@ export function createReadModel(db: Db) {
 
     addCustomer(customer: { id: number; accountId: number; name: string }): void {
       statements.addCustomer.run(customer);
+      if (deferring)
+        cachedCustomers.set(customer.id, { ...customer, totalRevenueCents: 0, deletedDate: null });
     },
 
     /**
@@ -89,27 +147,45 @@ export function createReadModel(db: Db) {
     ): boolean {
       const amount = invoice.purchasePriceCents;
       if (changesOf(statements.addInvoice.run({ ...invoice, amount })) === 0) return false;
-      statements.addToCustomer.run({ id: invoice.customerId, amount });
-      statements.addToAccount.run({ id: accountId, amount });
+      addToTotals(invoice.customerId, accountId, amount);
       return true;
     },
 
     renameCustomer(customerId: number, name: string): void {
       statements.renameCustomer.run({ id: customerId, name });
+      const cached = cachedCustomers.get(customerId);
+      if (cached) cached.name = name;
     },
 
     /** Marks an invoice deleted and takes its amount off its customer's and its account's totals. */
     deleteInvoice(invoice: Invoice, accountId: number, deletedDate: string): void {
       statements.markInvoiceDeleted.run({ id: invoice.id, deletedDate });
-      statements.addToCustomer.run({ id: invoice.customerId, amount: -invoice.purchasePriceCents });
-      statements.addToAccount.run({ id: accountId, amount: -invoice.purchasePriceCents });
+      addToTotals(invoice.customerId, accountId, -invoice.purchasePriceCents);
     },
 
     /** Marks a customer and its live invoices deleted; its whole total leaves its account. */
-    deleteCustomer(customer: Customer, deletedDate: string): void {
+    deleteCustomer(customer: Readonly<Customer>, deletedDate: string): void {
       statements.markLiveInvoicesDeleted.run({ customerId: customer.id, deletedDate });
+      // The row's total becomes 0 here, so what was added up for it in memory is dropped, not flushed.
       statements.markCustomerDeleted.run({ id: customer.id, deletedDate });
-      statements.addToAccount.run({ id: customer.accountId, amount: -customer.totalRevenueCents });
+      customerDeltas.delete(customer.id);
+      const total = customer.totalRevenueCents;
+      const cached = cachedCustomers.get(customer.id);
+      if (cached) Object.assign(cached, { deletedDate, totalRevenueCents: 0 });
+      if (deferring) addTo(accountDeltas, customer.accountId, -total);
+      else statements.addToAccount.run({ id: customer.accountId, amount: -total });
     },
   };
+
+  function addToTotals(customerId: number, accountId: number, amount: number): void {
+    if (!deferring) {
+      statements.addToCustomer.run({ id: customerId, amount });
+      statements.addToAccount.run({ id: accountId, amount });
+      return;
+    }
+    addTo(customerDeltas, customerId, amount);
+    addTo(accountDeltas, accountId, amount);
+    const cached = cachedCustomers.get(customerId);
+    if (cached) cached.totalRevenueCents += amount;
+  }
 }

@@ -117,6 +117,21 @@ export type InvoiceDeleted = EventOf<"InvoiceDeleted">;
 
 export const EVENT_TYPES: readonly EventType[] = domainEvent.options.map((option) => option.shape.type.value);
 
+type PayloadSchemas = { [T in EventType]: z.ZodType<EventOf<T>["payload"]> };
+
+/**
+ * Each type's payload schema (the same objects the union holds), for a payload whose type is already
+ * known: parsing it directly skips the union's dispatch, and warms up in a third of the entries.
+ */
+export const PAYLOAD_SCHEMAS = Object.fromEntries(
+  domainEvent.options.map((option) => [option.shape.type.value, option.shape.payload]),
+) as unknown as PayloadSchemas;
+
+/** A payload that has passed its type's schema, paired with that type. */
+export function eventOf<T extends EventType>(type: T, payload: EventOf<T>["payload"]): EventOf<T> {
+  return { type, payload } as EventOf<T>;
+}
+
 /** The schema version this code writes, per event type; older versions are upcast when read. */
 export const CURRENT_VERSIONS: Record<EventType, number> = {
   AccountCreated: 1,

@@ -43,6 +43,13 @@ export type BatchResult = {
   parked: number;
 };
 
+/**
+ * Told of each attempt to apply a batch: `begin` as its transaction opens, with whether the attempt is
+ * all or nothing (no savepoints: any entry that fails rolls the whole attempt back, so a handler may
+ * defer its writes to `flush`); `flush` before the checkpoint is written; `discard` when it rolled back.
+ */
+export type BatchSession = { begin(allOrNothing: boolean): void; flush(): void; discard(): void };
+
 export type Projection = {
   readonly name: string;
   position(): string;
@@ -64,11 +71,13 @@ export function createProjection(deps: {
   name: string;
   handles: readonly EventType[];
   handle: (tx: Db, entry: AppliedEntry) => HandlerOutcome | undefined;
+  /** State the handler keeps per batch (e.g. writes deferred to the end of it); see BatchSession. */
+  session?: BatchSession;
   now: () => Date;
   newId: () => string;
   parkTimeoutMs?: number;
 }): Projection {
-  const { db, name, handles, handle, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
+  const { db, name, handles, handle, session, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
   // Prepared once: building and preparing each query per entry cost more than applying it. They run on
   // the connection of `db`, so inside the batch transaction (and its savepoints) like `tx` itself.
   const statements = {
@@ -287,8 +296,19 @@ export function createProjection(deps: {
     const result = emptyResult();
     const last = entries[entries.length - 1]?.id;
     if (last === undefined) return result;
+    try {
+      applyEntries(entries, result, last);
+    } catch (error) {
+      session?.discard();
+      throw error;
+    }
+    return result;
+  }
+
+  function applyEntries(entries: RawEntry[], result: BatchResult, last: string): void {
     db.transaction(
       (tx) => {
+        session?.begin(optimistic);
         let oldestParked = oldestParkedMs();
         for (const entry of entries) {
           // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
@@ -311,6 +331,7 @@ export function createProjection(deps: {
           if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
         }
         nothingParked = false;
+        session?.flush();
         statements.saveCheckpoint.run({
           consumer: name,
           position: last,
@@ -321,7 +342,6 @@ export function createProjection(deps: {
       },
       { behavior: "immediate" },
     );
-    return result;
   }
 
   return {

@@ -1,9 +1,10 @@
 import {
   CURRENT_VERSIONS,
   type DomainEvent,
-  domainEvent,
   EVENT_TYPES,
   type EventType,
+  eventOf,
+  PAYLOAD_SCHEMAS,
   UPCASTERS,
 } from "./events";
 
@@ -88,13 +89,10 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   } catch {
     return reject(`${FIELD.payload} is not valid JSON`);
   }
-  const parsed = domainEvent.safeParse({
-    type: type as EventType,
-    payload: upcast(type as EventType, version, payload),
-  });
+  const parsed = PAYLOAD_SCHEMAS[type as EventType].safeParse(upcast(type as EventType, version, payload));
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.slice(1).join(".") || "payload"}: ${issue.message}`,
+      (issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`,
     );
     return reject(`${type} v${version} payload is invalid: ${problems.join("; ")}`);
   }
@@ -104,7 +102,7 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
     eventId: fields[FIELD.eventId] ?? null,
     version,
     occurredAt: fields[FIELD.occurredAt] ?? null,
-    event: parsed.data,
+    event: eventOf(type as EventType, parsed.data),
     fields,
   };
 }

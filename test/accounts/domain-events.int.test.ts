@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { ACCOUNTS_PROJECTION, createRevenueProjection } from "../../accounts/consumer";
 import { accountCreated } from "../../accounts/domain";
 import { foldRevenue } from "../../accounts/fold";
@@ -518,6 +518,83 @@ describe("AccountDeleted on the stream", () => {
       accounts: { 1: 500 },
       deadLetters: [],
       processed: 2,
+    });
+  });
+});
+
+describe("totals added up in memory during a batch", () => {
+  test("a read model changed by another connection (a rebuild swapping in) is read afresh, not from memory", () => {
+    const state = fresh();
+    state.projection.applyBatch([customerCreated("1-0", 1, 1), invoiceCreated("2-0", 10, 1, 500)]);
+    const operator = new Database(state.database.path);
+    cleanups.push(() => operator.close());
+    operator.exec(
+      `UPDATE customers SET deleted_date = '${deleted_date}', total_revenue_cents = 0 WHERE id = 1;
+       UPDATE accounts SET total_revenue_cents = 0 WHERE id = 1;`,
+    );
+
+    const result = state.projection.applyBatch([invoiceCreated("3-0", 11, 1, 700)]);
+
+    expect(result).toMatchObject({ applied: 0, deadLettered: 1 });
+    expect(readModelOf(state.database)).toMatchObject({
+      accounts: { 1: 0 },
+      customers: { 1: { total: 0, deleted: deleted_date } },
+      deadLetters: [{ streamId: "3-0", reason: "customer 1 was deleted" }],
+    });
+  });
+
+  test("an attempt that failed half way leaves nothing in memory: totals it added are not counted again", () => {
+    const state = fresh();
+    const operator = new Database(state.database.path);
+    cleanups.push(() => operator.close());
+    // Fails while a user named "fail" exists, switched on the projection's own connection, so that
+    // SQLite's data_version (which tells of other connections' writes) does not change between attempts.
+    operator.exec(
+      `CREATE TRIGGER refuse_invoice BEFORE INSERT ON invoices
+         WHEN NEW.id = 12 AND (SELECT count(*) FROM users WHERE username = 'fail') > 0
+         BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+    );
+    state.projection.applyBatch([customerCreated("1-0", 1, 1), invoiceCreated("1-1", 10, 1, 500)]);
+    const failing = (on: boolean) =>
+      state.database.db.run(
+        on
+          ? sql`INSERT INTO users VALUES ('fail', 'x', ${created_date})`
+          : sql`DELETE FROM users WHERE username = 'fail'`,
+      );
+    const batch = [
+      invoiceCreated("3-0", 11, 1, 300),
+      invoiceCreated("3-1", 12, 1, 20),
+      customerDeleted("4-0", 1, 1),
+    ];
+
+    failing(true);
+    expect(() => state.projection.applyBatch(batch)).toThrow("disk trouble");
+    failing(false);
+
+    expect(state.projection.applyBatch(batch)).toMatchObject({ applied: 3, deadLettered: 0 });
+    expect(readModelOf(state.database)).toMatchObject({
+      accounts: { 1: 0 },
+      customers: { 1: { total: 0, deleted: deleted_date } },
+      deadLetters: [],
+    });
+  });
+
+  test("a customer deleted after invoices in the same batch takes them all off its account", () => {
+    const state = fresh();
+    const entries = [
+      customerCreated("1-0", 1, 1),
+      customerCreated("1-1", 2, 1),
+      invoiceCreated("2-0", 10, 1, 500),
+      invoiceCreated("2-1", 11, 2, 40),
+      invoiceCreated("2-2", 12, 1, 7),
+      customerDeleted("3-0", 1, 1),
+      invoiceCreated("4-0", 13, 2, 3),
+    ];
+
+    expect(applyAll(state, entries)).toMatchObject({ applied: 7, deadLettered: 0, parked: 0 });
+    expect(readModelOf(state.database)).toMatchObject({
+      accounts: { 1: 43 },
+      customers: { 1: { total: 0, deleted: deleted_date }, 2: { total: 43, deleted: null } },
     });
   });
 });
