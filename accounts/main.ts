@@ -44,7 +44,6 @@ await runMain("accounts", async () => {
     if (seeded)
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
-  await preparePasswordHashing();
   const hub = createChangeHub();
   const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "accounts",
@@ -64,6 +63,8 @@ await runMain("accounts", async () => {
       if (result.applied > 0) hub.notify();
     },
   });
+  // After the consumer has started: a restarted service catches up while the decoy hash is computed.
+  await preparePasswordHashing();
   const app = createApp({
     db: database.db,
     store,

@@ -16,7 +16,7 @@ export async function seedDevelopmentUsers(
   if (devUsers.length === 0 || store.hasUsers()) return false;
   const createdAt = now.toISOString();
   const entries = [];
-  // In turn: each hash holds 64 MiB while it runs.
+  // In turn: each hash holds 19 MiB while it runs.
   for (const { username, password, accountName } of devUsers) {
     entries.push({
       user: { username, passwordHash: await hashPassword(password), createdAt },

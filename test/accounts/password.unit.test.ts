@@ -4,7 +4,7 @@ import { hashPassword, parsePhc, portableHasher, verifyPassword } from "../../ac
 describe("password hashes (argon2id, PHC strings)", () => {
   test("a hash verifies its password and no other", async () => {
     const hash = await hashPassword("password1");
-    expect(hash).toMatch(/^\$argon2id\$v=19\$m=65536,t=2,p=1\$/);
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(await verifyPassword("password1", hash)).toBe(true);
     expect(await verifyPassword("password2", hash)).toBe(false);
   });
@@ -15,6 +15,13 @@ describe("password hashes (argon2id, PHC strings)", () => {
     expect(await Bun.password.verify("s3cret pass", portable)).toBe(true);
     expect(await portableHasher.verify("s3cret pass", native)).toBe(true);
     expect(await portableHasher.verify("s3cret pas", native)).toBe(false);
+  });
+
+  test("a hash made with Bun's default 64 MiB (earlier versions stored those) still verifies", async () => {
+    const earlier = await Bun.password.hash("old password", { algorithm: "argon2id" });
+    expect(earlier).toMatch(/^\$argon2id\$v=19\$m=65536,t=2,p=1\$/);
+    expect(await verifyPassword("old password", earlier)).toBe(true);
+    expect(await verifyPassword("old passwore", earlier)).toBe(false);
   });
 
   test("two hashes of one password differ (each has its own salt)", async () => {
