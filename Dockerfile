@@ -6,7 +6,8 @@ RUN npm ci --omit=dev --ignore-scripts
 
 FROM oven/bun:1.4.4-slim
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data
+# BUN_JSC_forceRAMSize: as shared/runtime.ts serviceEnvironment sets it for `npm start` (GC sized for 512 MiB).
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data BUN_JSC_forceRAMSize=536870912
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY shared ./shared

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { serviceEnvironment } from "../shared/runtime";
 
 export const ROOT = join(import.meta.dir, "..");
 
@@ -107,7 +108,8 @@ export async function spawnBun(options: {
     : [];
   const child: Subprocess = Bun.spawn([process.execPath, ...profile, options.script], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    // As `npm start` runs a service (the hello-world baseline too: the same runtime settings).
+    env: { ...process.env, ...serviceEnvironment("bun", process.env), ...options.env },
     stdout: log,
     stderr: log,
   });

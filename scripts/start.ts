@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
 import { RedisServerMissingError, type RedisServerProcess, spawnRedisServer } from "../shared/redis-server";
-import { currentRuntime, runtimeCommand } from "../shared/runtime";
+import { currentRuntime, runtimeCommand, serviceEnvironment } from "../shared/runtime";
 
 // Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services,
 // under the runtime running this script (npm start: Bun; npm run start:node, start:deno).
@@ -52,12 +52,13 @@ if (!config.REDIS_URL) {
   );
 }
 
+const runtime = currentRuntime();
 const env = {
   ...process.env,
+  ...serviceEnvironment(runtime, process.env),
   REDIS_URL: redisUrlOf(config),
   LOG_FORMAT: process.env.LOG_FORMAT || (process.stderr.isTTY ? "pretty" : "json"),
 };
-const runtime = currentRuntime();
 const services = ["accounts", "customers"].map((name) => {
   const [command, ...args] = runtimeCommand(runtime, join(root, name, "main.ts")) as [string, ...string[]];
   const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });

@@ -39,6 +39,22 @@ export function runtimeCommand(runtime: Runtime, script: string): string[] {
   }
 }
 
+/**
+ * Memory JavaScriptCore (Bun's engine) is told the machine has. It sizes its garbage collector's heap
+ * from physical memory, so on a 24 GiB machine the garbage of a catch-up over a million events held
+ * accounts at 170 MiB of RSS; told 512 MiB, it collects sooner: 135 MiB, at the same catch-up rate.
+ */
+export const BUN_ASSUMED_RAM_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Environment variables a service process starts with under `runtime`, beside its configuration; any
+ * already in `env` (the operator's) win.
+ */
+export function serviceEnvironment(runtime: Runtime, env: NodeJS.ProcessEnv): Record<string, string> {
+  if (runtime !== "bun" || env.BUN_JSC_forceRAMSize) return {};
+  return { BUN_JSC_forceRAMSize: String(BUN_ASSUMED_RAM_BYTES) };
+}
+
 /** Where a runtime's binary is: Bun and Deno from the project's npm packages, Node.js from PATH. */
 export function runtimeBinary(runtime: Runtime): string {
   const installed = {

@@ -2,7 +2,7 @@ import { openSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type Redis from "ioredis";
-import { parseRuntime, runtimeCommand } from "../../shared/runtime";
+import { parseRuntime, runtimeCommand, serviceEnvironment } from "../../shared/runtime";
 import { eventually, freePort, type TestRedis, tempDir } from "./resources";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -38,7 +38,7 @@ export async function startService(name: ServiceName, env: Record<string, string
     const log = openSync(logFile, "a");
     child = Bun.spawn(serviceCommand(join(ROOT, name, "main.ts")), {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
+      env: { ...process.env, ...serviceEnvironment(SERVICE_RUNTIME, process.env), LOG_LEVEL: "info", ...env },
       stdout: log,
       stderr: log,
     });
