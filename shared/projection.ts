@@ -143,6 +143,9 @@ export function createProjection(deps: {
   // rolls that attempt back, and the batch is applied again with a savepoint per entry (see applyBatch).
   let optimistic = false;
   const inSavepoint = savepointsOf(db);
+  const recordProcessedInBulk = bulkDedupeOf(db);
+  // In an optimistic attempt, the EventIds it applied, recorded together before its commit (see applyOnce).
+  const appliedInAttempt = new Map<string, string>();
 
   function deadLetter(
     tx: Db,
@@ -177,9 +180,14 @@ export function createProjection(deps: {
     result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
 
-  // Dedupe inside the entry's work: a rejected or deferred event leaves its EventId unrecorded.
+  // Dedupe inside the entry's work: a rejected or deferred event leaves its EventId unrecorded. An
+  // optimistic attempt records its EventIds in bulk before committing; if any was applied before (or is
+  // repeated within the batch), the attempt rolls back and the batch is applied with a savepoint per entry.
   function applyOnce(tx: Db, entry: AppliedEntry): HandlerOutcome | typeof DUPLICATE {
-    if (entry.eventId !== null) {
+    if (entry.eventId !== null && optimistic && recordProcessedInBulk) {
+      if (appliedInAttempt.has(entry.eventId)) throw new NeedsSavepoints();
+      appliedInAttempt.set(entry.eventId, entry.streamId);
+    } else if (entry.eventId !== null) {
       const recorded = statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
       if (changesOf(recorded) === 0) return DUPLICATE;
     }
@@ -308,6 +316,7 @@ export function createProjection(deps: {
   function applyEntries(entries: RawEntry[], result: BatchResult, last: string): void {
     db.transaction(
       (tx) => {
+        appliedInAttempt.clear();
         session?.begin(optimistic);
         let oldestParked = oldestParkedMs();
         for (const entry of entries) {
@@ -331,6 +340,11 @@ export function createProjection(deps: {
           if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
         }
         nothingParked = false;
+        if (appliedInAttempt.size > 0 && recordProcessedInBulk) {
+          const recorded = recordProcessedInBulk(appliedInAttempt);
+          appliedInAttempt.clear();
+          if (recorded === false) throw new NeedsSavepoints();
+        }
         session?.flush();
         statements.saveCheckpoint.run({
           consumer: name,
@@ -359,7 +373,46 @@ class NeedsSavepoints extends Error {}
 
 const DUPLICATE = Symbol("duplicate");
 
-type RawConnection = { prepare(sql: string): { run(): unknown } };
+type RawConnection = { prepare(sql: string): { run(...params: string[]): unknown } };
+
+const BULK_ROWS = 100;
+
+/**
+ * Records EventIds (with the stream ID that carried each) in `processed_events`, up to BULK_ROWS rows a
+ * statement, prepared once per row count on the driver's connection; false when any was there already
+ * (nothing is rolled back here: the caller's transaction is). Undefined when the connection is not exposed.
+ */
+function bulkDedupeOf(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
+  const connection = (db as { $client?: Partial<RawConnection> }).$client;
+  if (typeof connection?.prepare !== "function") return undefined;
+  const raw = connection as RawConnection;
+  const prepared = new Map<number, ReturnType<RawConnection["prepare"]>>();
+  const insertOf = (rows: number) => {
+    let statement = prepared.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => "(?, ?)").join(", ");
+      statement = raw.prepare(
+        `INSERT INTO processed_events (event_id, stream_id) VALUES ${values} ON CONFLICT DO NOTHING`,
+      );
+      prepared.set(rows, statement);
+    }
+    return statement;
+  };
+  return (applied) => {
+    const params: string[] = [];
+    let inserted = 0;
+    const flush = () => {
+      inserted += changesOf(insertOf(params.length / 2).run(...params));
+      params.length = 0;
+    };
+    for (const [eventId, streamId] of applied) {
+      params.push(eventId, streamId);
+      if (params.length === BULK_ROWS * 2) flush();
+    }
+    if (params.length > 0) flush();
+    return inserted === applied.size;
+  };
+}
 
 /**
  * Runs work in a savepoint of the open transaction. drizzle's nested transaction builds and prepares its

@@ -1,13 +1,13 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { createRevenueProjection } from "../../accounts/consumer";
 import { accountCreated } from "../../accounts/domain";
 import { accounts, createAccountsStore, customers, invoices } from "../../accounts/store";
 import { openDatabase, type SqliteDatabase } from "../../shared/db";
 import { outbox } from "../../shared/outbox";
-import type { Projection } from "../../shared/projection";
+import { createProjection, type Projection } from "../../shared/projection";
 import { deadLetters, parkedEntries, processedEvents, START_OF_STREAM } from "../../shared/projection-store";
 import { envelopeOf, type RawEntry } from "../../shared/wire";
 import { customerEntry, ENTRY_TIME, entry, invoiceEntry } from "../support/entries";
@@ -260,6 +260,72 @@ describe("an event seen twice", () => {
     expect(first).toEqual({ ...none, position: "3-0", applied: 2, duplicates: 1 });
     expect(second).toEqual({ ...none, position: "4-0", duplicates: 1 });
     expect(readModel(database)).toMatchObject({ accounts: { 1: 500 }, invoices: 1, deadLetters: [] });
+  });
+});
+
+describe("dedupe, for a handler whose effect is not idempotent", () => {
+  /** A projection that adds 1 to account 1's total for every CustomerUpdated it applies. */
+  function countingProjection() {
+    const { database } = freshProjection();
+    const projection = createProjection({
+      db: database.db,
+      name: "counting",
+      handles: ["CustomerUpdated"],
+      handle: (tx) => {
+        tx.update(accounts)
+          .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} + 1` })
+          .where(eq(accounts.id, 1))
+          .run();
+        return undefined;
+      },
+      now: () => at,
+      newId: () => crypto.randomUUID(),
+    });
+    const count = () => readModel(database).accounts[1];
+    return { projection, count };
+  }
+  const updated = (streamId: string, eventId: string) =>
+    entry(
+      streamId,
+      "CustomerUpdated",
+      { id: "1", account_id: "1", name: "n", updated_date: ENTRY_TIME },
+      eventId,
+    );
+
+  test("an EventId applied in an earlier batch is a duplicate, wherever it comes in a later one", () => {
+    const { projection, count } = countingProjection();
+    projection.applyBatch([updated("1-0", "e1"), updated("1-1", "e2")]);
+
+    const again = projection.applyBatch([updated("2-0", "e3"), updated("2-1", "e1"), updated("2-2", "e4")]);
+
+    expect(again).toMatchObject({
+      position: "2-2",
+      applied: 2,
+      duplicates: 1,
+      appliedEventIds: ["e3", "e4"],
+    });
+    expect(count()).toBe(4);
+  });
+
+  test("an EventId repeated within a batch counts once", () => {
+    const { projection, count } = countingProjection();
+
+    const result = projection.applyBatch([updated("1-0", "e1"), updated("1-1", "e2"), updated("1-2", "e1")]);
+
+    expect(result).toMatchObject({ applied: 2, duplicates: 1 });
+    expect(count()).toBe(2);
+    expect(projection.applyBatch([updated("2-0", "e2")])).toMatchObject({ applied: 0, duplicates: 1 });
+    expect(count()).toBe(2);
+  });
+
+  test("more EventIds in a batch than one statement records are all recorded", () => {
+    const { projection, count } = countingProjection();
+    const batch = Array.from({ length: 250 }, (_, i) => updated(`1-${i}`, `e${i}`));
+
+    expect(projection.applyBatch(batch)).toMatchObject({ applied: 250, duplicates: 0 });
+    const replayed = batch.map((original, i) => ({ ...original, id: `2-${i}` }));
+    expect(projection.applyBatch(replayed)).toMatchObject({ applied: 0, duplicates: 250 });
+    expect(count()).toBe(250);
   });
 });
 
