@@ -73,6 +73,9 @@ function jwksServer(initial: JWK[]) {
   };
 }
 
+// With cacheSeconds 0 a key set is stale once a millisecond has passed since it was fetched.
+const untilStale = () => Bun.sleep(3);
+
 async function publicJwk(pair: KeyPair, kid: string): Promise<JWK> {
   return { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" };
 }
@@ -164,7 +167,10 @@ describe("a remembered token under a remote key set", () => {
     expect(await outcome(authenticate, token)).toBe("user1");
     expect(await outcome(authenticate, token)).toBe("user1");
     jwks.publish([await publicJwk(second, "k2")]);
+    await untilStale();
+    const fetched = jwks.fetches();
     expect(await outcome(authenticate, token)).toBe(401);
+    expect(jwks.fetches()).toBeGreaterThan(fetched);
     const newer = await signed(second, "k2", { iatMs: Date.now(), expMs: Date.now() + seconds(600) });
     expect(await outcome(authenticate, newer)).toBe("user1");
   });
@@ -179,6 +185,7 @@ describe("a remembered token under a remote key set", () => {
 
     expect(await outcome(authenticate, token)).toBe("user1");
     jwks.publish([await publicJwk(impostor, "k1")]);
+    await untilStale();
     expect(await outcome(authenticate, token)).toBe(401);
     expect(jwks.fetches()).toBeGreaterThanOrEqual(2);
   });
