@@ -1,16 +1,10 @@
 import type { Db } from "./db";
 import { HttpError } from "./errors";
-import {
-  commitOnce,
-  type IdempotencyKey,
-  prepareIdempotency,
-  type StoredReply,
-  writeOnce,
-} from "./idempotency";
+import { type IdempotencyKey, prepareIdempotency, type StoredReply, writeOnce } from "./idempotency";
 
 export type CommittedReply = StoredReply & { replayed: boolean };
 
-/** Commits writes like commitOnce, many to one SQLite transaction (one fsync); see createGroupCommit. */
+/** Commits writes like commitOnce (shared/idempotency.ts), many to one SQLite transaction (one fsync); see createGroupCommit. */
 export type GroupCommit = (
   key: IdempotencyKey | null,
   now: Date,
@@ -37,9 +31,14 @@ export function createGroupCommit(db: Db): GroupCommit {
   const statements = prepareIdempotency(db);
   const inSavepoint = savepointsOf(db);
 
+  // commitOnce with the statements prepared above (commitOnce prepares its own on every call).
   function alone(job: Job): void {
     try {
-      job.resolve(commitOnce(db, job.key, job.now, job.write));
+      job.resolve(
+        db.transaction((tx) => writeOnce(statements, tx, job.key, job.now, job.write), {
+          behavior: "immediate",
+        }),
+      );
     } catch (error) {
       job.reject(error);
     }
