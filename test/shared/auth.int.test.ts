@@ -50,7 +50,12 @@ async function outcome(authenticate: Authenticate, token: string): Promise<strin
 /** A clock the test moves. */
 function clock(startMs = T0) {
   let at = startMs;
-  return { now: () => new Date(at), set: (ms: number) => void (at = ms) };
+  return {
+    now: () => new Date(at),
+    set: (ms: number) => {
+      at = ms;
+    },
+  };
 }
 
 /** A JWKS endpoint on a free port whose published keys the test changes. */
@@ -68,7 +73,9 @@ function jwksServer(initial: JWK[]) {
   cleanups.push(() => server.stop(true));
   return {
     url: `http://127.0.0.1:${server.port}`,
-    publish: (next: JWK[]) => void (keys = next),
+    publish: (next: JWK[]) => {
+      keys = next;
+    },
     fetches: () => fetches,
   };
 }
