@@ -100,6 +100,10 @@ export type IngestRound = {
   /** Invoices acknowledged over the time from the start of the run until the last is in the read model. */
   endToEndRps: number;
   endToEndRatio: number;
+  /** CPU time customers used per acknowledged invoice during the subject's run, in µs (where it goes). */
+  customersCpuUsPerInvoice: number;
+  /** The same for accounts, which applies each invoice from the stream. */
+  accountsCpuUsPerInvoice: number;
 };
 
 /**
@@ -118,6 +122,7 @@ export async function ingestRound(
   };
   const baseline = await runWrk({ ...common, url: system.hello.url, keyPrefix: `hello-${options.round}` });
   const before = invoicesVisible(system.readModel);
+  const cpuBefore = { customers: system.customers.cpuSeconds(), accounts: system.accounts.cpuSeconds() };
   const started = performance.now();
   const subject = await runWrk({
     ...common,
@@ -132,6 +137,8 @@ export async function ingestRound(
     2,
   );
   const endToEndSeconds = (performance.now() - started) / 1000;
+  const cpuUsPerInvoice = (process: BenchProcess, before: number) =>
+    acknowledged > 0 ? ((process.cpuSeconds() - before) * 1e6) / acknowledged : 0;
   const endToEndRps = acknowledged / endToEndSeconds;
   return {
     baselineRps: baseline.requestsPerSecond,
@@ -144,5 +151,7 @@ export async function ingestRound(
     errors: subject.statusErrors + subject.socketErrors,
     endToEndRps,
     endToEndRatio: endToEndRps / subject.requestsPerSecond,
+    customersCpuUsPerInvoice: cpuUsPerInvoice(system.customers, cpuBefore.customers),
+    accountsCpuUsPerInvoice: cpuUsPerInvoice(system.accounts, cpuBefore.accounts),
   };
 }

@@ -73,8 +73,22 @@ export type BenchProcess = {
   url: string;
   pid: number;
   peakRssMiB(): number;
+  /** CPU time (user + system) the process has used so far, in seconds; 0 when unreadable. */
+  cpuSeconds(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
+
+/** utime + stime of a live process from /proc (clock ticks of 1/100 s on Linux), in seconds. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces) start after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /** The highest resident set size of a live process so far (VmHWM), in MiB; 0 when unreadable. */
 export function peakRssMiB(pid: number): number {
@@ -138,6 +152,7 @@ function processHandle(name: string, url: string, child: Subprocess): BenchProce
     url,
     pid: child.pid,
     peakRssMiB: sample,
+    cpuSeconds: () => cpuSeconds(child.pid),
     async stop(signal = "SIGTERM") {
       sample();
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -43,9 +43,10 @@ export function checkOwnCustomer(
   customer: Customer | undefined,
   account: Account | undefined,
   caller: Caller,
-  missing: HttpError,
+  /** The error for a missing customer; a function makes it only when needed (an error costs a stack trace). */
+  missing: HttpError | (() => HttpError),
 ): Customer {
-  if (!customer) throw missing;
+  if (!customer) throw typeof missing === "function" ? missing() : missing;
   if (account?.ownedBy !== caller.username) {
     throw new AuthError(403, `customer ${customer.id} belongs to an account of another user`);
   }

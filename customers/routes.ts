@@ -68,7 +68,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const caller = await authenticate(headers.authorization);
       const id = pathId(params.id);
       const found = id === undefined ? undefined : store.findCustomer(id);
-      const customer = checkOwnCustomer(found, accountOf(found), caller, unknownCustomer(params.id));
+      const customer = checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(params.id));
       return customerWithInvoicesView(customer, store.invoicesOf(customer.id));
     })
     .post("/invoices", async ({ body, headers }) => {
@@ -78,10 +78,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const createdAt = now();
       const reply = await store.commit(key, createdAt, () => {
         const found = store.findCustomer(Number(input.customer_id));
-        const customer = checkOwnCustomer(
-          found,
-          accountOf(found),
-          caller,
+        const customer = checkOwnCustomer(found, accountOf(found), caller, () =>
           unknownCustomerReference(input.customer_id),
         );
         const invoice = store.insertInvoice({
@@ -144,7 +141,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const caller = await authenticate(headers.authorization);
       const { customer_id, limit, after } = parseQuery(invoicesQuery, query);
       const found = store.findCustomer(Number(customer_id));
-      const customer = checkOwnCustomer(found, accountOf(found), caller, unknownCustomer(customer_id));
+      const customer = checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(customer_id));
       return pageOf(store.invoicesPage(customer.id, after, limit), limit, (row) => row.id, invoiceView);
     })
     .delete("/invoices/:id", async ({ params, headers }) => {
@@ -161,7 +158,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
         const invoice = id === undefined ? undefined : store.findInvoice(id);
         if (!invoice) throw unknownInvoice(params.id);
         const owner = store.findCustomer(invoice.customerId);
-        checkOwnCustomer(owner, accountOf(owner), caller, unknownInvoice(params.id));
+        checkOwnCustomer(owner, accountOf(owner), caller, () => unknownInvoice(params.id));
         deleteInvoice(tx, invoice.id);
         appendToOutbox(tx, envelopeOf(invoiceDeleted(invoice, at), newEventId(), at));
         return { status: 204, body: null };
@@ -174,6 +171,6 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
   function ownCustomerAt(rawId: string, caller: Caller) {
     const id = pathId(rawId);
     const found = id === undefined ? undefined : store.findCustomer(id);
-    return checkOwnCustomer(found, accountOf(found), caller, unknownCustomer(rawId));
+    return checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(rawId));
   }
 }

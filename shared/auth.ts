@@ -1,4 +1,11 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
 import { AuthError, UnavailableError } from "./errors";
 
 export const TOKEN_ISSUER = "streamledger-accounts";
@@ -64,21 +71,89 @@ export function remoteSigningKeys(
   };
 }
 
+/** How many verified tokens an authenticator remembers (see createAuthenticator). */
+export const VERIFIED_TOKEN_CACHE_SIZE = 1000;
+
+type KeySource = JWTVerifyGetKey | CryptoKey;
+type ResolvedKey = Awaited<ReturnType<JWTVerifyGetKey>>;
+
+/** A token that passed verification: who it names, its time claims, and the key that verified it. */
+type Verified = {
+  caller: Caller;
+  exp: number;
+  iat: number;
+  nbf: number | undefined;
+  /** What the key set gave for the token (absent with a single key, which never changes). */
+  resolved: Resolved | undefined;
+};
+
+type Resolved = {
+  key: ResolvedKey;
+  header: Parameters<JWTVerifyGetKey>[0];
+  input: Parameters<JWTVerifyGetKey>[1];
+};
+
 /**
  * Verifies `Bearer` JWTs: signature and algorithm (ES256 only, so neither `none` nor HS256 keyed with the
  * public key), issuer, audience, a required unexpired `exp`, and an `iat` neither in the future nor more
  * than a day old.
+ *
+ * A token that passed is remembered by its exact text (at most `cacheSize`, oldest dropped first), so its
+ * signature is not checked again on every request: a remembered token is accepted again only while its
+ * time claims still pass the same checks at `now()`, and only while the key set still gives the very key
+ * that verified it (a re-fetched key set, or a key dropped from it, means a full verification). Any other
+ * text, a tampered or forged token included, is verified in full. SECURITY.md has the reasoning.
  */
-export function createAuthenticator(keys: JWTVerifyGetKey | CryptoKey): Authenticate {
+export function createAuthenticator(
+  keys: KeySource,
+  {
+    now = () => new Date(),
+    cacheSize = VERIFIED_TOKEN_CACHE_SIZE,
+  }: { now?: () => Date; cacheSize?: number } = {},
+): Authenticate {
+  const verified = new Map<string, Verified>();
+
+  async function verify(token: string): Promise<Verified> {
+    const currentDate = now();
+    if (typeof keys !== "function") {
+      const { payload } = await jwtVerify(token, keys, { ...verifyOptions, currentDate });
+      return verifiedOf(payload, undefined);
+    }
+    // The key set's answer for this token, kept to tell later whether the key set still gives it.
+    let resolved: Resolved | undefined;
+    const { payload } = await jwtVerify(
+      token,
+      async (header, input) => {
+        const key = await keys(header, input);
+        resolved = { key, header, input };
+        return key;
+      },
+      { ...verifyOptions, currentDate },
+    );
+    if (!resolved) throw new errors.JWKSNoMatchingKey();
+    return verifiedOf(payload, resolved);
+  }
+
+  async function stillGood(entry: Verified): Promise<boolean> {
+    if (!timeClaimsPass(entry, now())) return false;
+    if (typeof keys !== "function" || !entry.resolved) return true;
+    const { key, header, input } = entry.resolved;
+    return (await keys(header, input)) === key;
+  }
+
   return async (authorization) => {
     const token = bearerToken(authorization);
     try {
-      const { payload } = await (typeof keys === "function"
-        ? jwtVerify(token, keys, verifyOptions)
-        : jwtVerify(token, keys, verifyOptions));
-      if (typeof payload.sub !== "string" || payload.sub === "")
-        throw new AuthError(401, "the token names no user");
-      return { username: payload.sub };
+      const remembered = verified.get(token);
+      if (remembered && (await stillGood(remembered))) return remembered.caller;
+      verified.delete(token);
+      const fresh = await verify(token);
+      if (verified.size >= cacheSize) {
+        const oldest = verified.keys().next();
+        if (!oldest.done) verified.delete(oldest.value);
+      }
+      if (cacheSize > 0) verified.set(token, fresh);
+      return fresh.caller;
     } catch (error) {
       if (error instanceof AuthError) throw error;
       if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
@@ -87,6 +162,32 @@ export function createAuthenticator(keys: JWTVerifyGetKey | CryptoKey): Authenti
       throw new AuthError(401, `the token is not valid (${error.code})`);
     }
   };
+}
+
+function verifiedOf(payload: JWTPayload, resolved: Resolved | undefined): Verified {
+  if (typeof payload.sub !== "string" || payload.sub === "")
+    throw new AuthError(401, "the token names no user");
+  // jwtVerify has required exp and iat (numbers); nbf is optional.
+  return {
+    caller: { username: payload.sub },
+    exp: payload.exp as number,
+    iat: payload.iat as number,
+    nbf: payload.nbf,
+    resolved,
+  };
+}
+
+/** jose's own time checks (jwt_claims_set.js), with the same options, for a token verified earlier. */
+function timeClaimsPass(entry: Verified, at: Date): boolean {
+  const nowSeconds = Math.floor(at.getTime() / 1000);
+  const tolerance = CLOCK_TOLERANCE_SECONDS;
+  const age = nowSeconds - entry.iat;
+  return (
+    entry.exp > nowSeconds - tolerance &&
+    (entry.nbf === undefined || entry.nbf <= nowSeconds + tolerance) &&
+    age - tolerance <= MAX_TOKEN_AGE_SECONDS &&
+    age >= -tolerance
+  );
 }
 
 const verifyOptions = {

@@ -59,9 +59,11 @@ export function createLogger(
     },
     output,
   );
-  const at = (method: "debug" | "info" | "warn" | "error") => (message: string, fields?: LogFields) =>
-    fields
-      ? logger[method](redacted(fields) as LogFields, redacted(message) as string)
-      : logger[method](redacted(message) as string);
+  // The level is checked first: a line below it costs nothing, not even the redaction of its fields.
+  const at = (method: "debug" | "info" | "warn" | "error") => (message: string, fields?: LogFields) => {
+    if (!logger.isLevelEnabled(method)) return;
+    if (fields) logger[method](redacted(fields) as LogFields, redacted(message) as string);
+    else logger[method](redacted(message) as string);
+  };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { createBackoff, createWakeableSleep } from "./backoff";
 import type { Db } from "./db";
@@ -139,15 +139,24 @@ export function createOutboxRelay(deps: {
     .orderBy(asc(outbox.seq))
     .limit(batchSize)
     .prepare();
+  // A batch is the `batchSize` lowest seqs of its target, and seqs only grow (AUTOINCREMENT): when every
+  // row of it was published, "this target up to its last seq" names exactly those rows, in one prepared
+  // statement instead of an IN list built and prepared per batch.
+  const deleteThrough = db
+    .delete(outbox)
+    .where(and(eq(outbox.target, sql.placeholder("target")), lte(outbox.seq, sql.placeholder("seq"))))
+    .prepare();
 
   // Events and dead letters go out in separate transactions, so a dead-letter stream that refuses writes
   // never holds up the events. Rows whose XADD succeeded are deleted even if another failed: an XADD to
   // one key fails for all rows alike (wrong type, out of memory, ACL), so order on a stream is kept.
-  async function publishBatch(): Promise<number> {
+  // Resolves with how many rows were published and whether a target had a full batch (more may wait).
+  async function publishBatch(): Promise<{ published: number; more: boolean }> {
     const groups = (["main", "dlq"] as const)
       .map((target) => pending.all({ target }))
       .filter((rows) => rows.length > 0);
-    if (groups.length === 0) return 0;
+    if (groups.length === 0) return { published: 0, more: false };
+    const more = groups.some((rows) => rows.length >= batchSize);
     await whenReady(redis, 2000, closing.signal);
     // Without INFO (an ACL may forbid it) the relay publishes with plain XADD; consumers still dedupe.
     serverVersion ??= redisVersion(redis).catch(() => "0");
@@ -162,7 +171,8 @@ export function createOutboxRelay(deps: {
     if (failure && published === 0) throw failure;
     if (failure)
       logger.warn("some outbox rows could not be published; will retry", { error: String(failure) });
-    return published;
+    // After a failure the next round retries at once (and backs off if nothing goes through).
+    return { published, more: more || failure !== null };
   }
 
   async function publishRows(rows: (typeof outbox.$inferSelect)[], idempotentAs: string | null) {
@@ -174,15 +184,24 @@ export function createOutboxRelay(deps: {
     const results = await multi.exec();
     if (!results) return { published: 0, failure: new Error("stream transaction was aborted") };
     const done = rows.filter((_, index) => results[index]?.[0] === null).map((row) => row.seq);
-    if (done.length > 0) withoutFsync(db, () => db.delete(outbox).where(inArray(outbox.seq, done)).run());
+    const last = rows[rows.length - 1];
+    if (last && done.length === rows.length) {
+      withoutFsync(db, () => deleteThrough.run({ target: last.target, seq: last.seq }));
+    } else if (done.length > 0) {
+      withoutFsync(db, () => db.delete(outbox).where(inArray(outbox.seq, done)).run());
+    }
     return { published: done.length, failure: results.find(([error]) => error !== null)?.[0] ?? null };
   }
 
+  // Stops after a batch that was not full: what was committed before the call has been published (rows
+  // committed since then come with a notify, which runs the loop again).
   async function publishAll(): Promise<number> {
     let total = 0;
-    for (let published = await publishBatch(); published > 0; published = await publishBatch())
+    for (;;) {
+      const { published, more } = await publishBatch();
       total += published;
-    return total;
+      if (published === 0 || !more) return total;
+    }
   }
 
   // One publisher at a time keeps stream order equal to outbox order; a flush queues behind the one

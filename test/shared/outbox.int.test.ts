@@ -27,7 +27,9 @@ afterEach(async () => {
 type Setup = { redis: TestRedis; database: SqliteDatabase; relay: OutboxRelay; streamKey: string };
 
 /** Its own redis-server, customers database and stream key, with a relay between them. */
-async function setup(options: { viaProxy?: boolean } = {}): Promise<Setup & { proxy?: TcpProxy }> {
+async function setup(
+  options: { viaProxy?: boolean; batchSize?: number } = {},
+): Promise<Setup & { proxy?: TcpProxy }> {
   const redis = await startRedis();
   cleanups.push(() => redis.stop());
   const proxy = options.viaProxy ? startProxy(redis.port) : undefined;
@@ -48,6 +50,9 @@ async function setup(options: { viaProxy?: boolean } = {}): Promise<Setup & { pr
     streamKey,
     producer: "test",
     logger,
+    batchSize: options.batchSize,
+    // No polling during the test: only notify() and flush() publish.
+    pollMs: 60_000,
   });
   cleanups.push(() => relay.close());
   return { redis, database, relay, streamKey, proxy };
@@ -94,6 +99,35 @@ describe("the outbox relay", () => {
     expect(entries).toEqual(envelopes.map(encodeEnvelope));
     expect(entries.map((fields) => decodeEntry({ id: "0-1", fields }).ok)).toEqual([true, true, true, true]);
     expect(outboxBacklog(s.database.db)).toEqual({ count: 0, oldest: null });
+  });
+
+  test("flush() publishes everything committed before it across several batches, and deletes only those", async () => {
+    const s = await setup({ batchSize: 2 });
+    const envelopes = [
+      invoiceEnvelope(),
+      invoiceEnvelope(),
+      invoiceEnvelope(),
+      invoiceEnvelope(),
+      invoiceEnvelope(),
+    ];
+    const letter = ["DeadLetterId", "dl-2", "OriginalId", "7-0", "Reason", "bad"];
+    s.database.db.transaction((tx) => {
+      appendToOutbox(tx, envelopes[0] as EventEnvelope);
+      appendDeadLetter(tx, { id: "dl-2", fields: letter, createdAt: "2026-11-24T10:00:00.000Z" });
+      for (const envelope of envelopes.slice(1)) appendToOutbox(tx, envelope);
+    });
+
+    // The relay's own loop may publish some of them first; flush() resolves once all of them are out.
+    await s.relay.flush();
+    expect(await published(s)).toEqual(envelopes.map(encodeEnvelope));
+    expect(await published(s, deadLetterStreamOf(s.streamKey))).toEqual([letter]);
+    expect(outboxBacklog(s.database.db).count).toBe(0);
+
+    const later = invoiceEnvelope();
+    commit(s, [later]);
+    await s.relay.flush();
+    expect(await published(s)).toEqual([...envelopes, later].map(encodeEnvelope));
+    expect(outboxBacklog(s.database.db).count).toBe(0);
   });
 
   test("sends dead-letter rows to the dead-letter stream and events to the event stream", async () => {

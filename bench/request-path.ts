@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateKeyPair, SignJWT } from "jose";
+import { uuidv7 } from "uuidv7";
+import { createApp } from "../customers/app";
+import { createCustomersStore } from "../customers/store";
+import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/auth";
+import type { Consumer } from "../shared/consumer";
+import { openDatabase } from "../shared/db";
+import { createLogger } from "../shared/log";
+import { createMetrics } from "../shared/metrics";
+import type { Redis } from "../shared/redis";
+import { ROOT } from "./support";
+
+// In-process cost of POST /invoices through the whole customers app (hooks, auth, zod, SQLite, group
+// commit with FULL fsync), without HTTP sockets, Redis or the relay: µs of wall and CPU time per request.
+// `bun bench/request-path.ts 2>/dev/null`; add --cpu-prof-md to see where it goes. Not part of the suite.
+const dir = mkdtempSync(join(tmpdir(), "request-path-"));
+const database = openDatabase(join(dir, "customers.sqlite"), join(ROOT, "migrations", "customers"));
+const client = (database.db as unknown as { $client: { run(sql: string): void } }).$client;
+client.run(
+  "INSERT INTO known_accounts (id, name, owned_by, created_date) VALUES (1, 'a', 'user1', '2024-01-01')",
+);
+for (let i = 1; i <= 20; i++)
+  client.run(`INSERT INTO customers (account_id, name, created_date) VALUES (1, 'c${i}', '2024-01-01')`);
+const { privateKey, publicKey } = await generateKeyPair("ES256");
+const token = await new SignJWT({})
+  .setProtectedHeader({ alg: "ES256", kid: "k" })
+  .setIssuer(TOKEN_ISSUER)
+  .setAudience(TOKEN_AUDIENCE)
+  .setSubject("user1")
+  .setIssuedAt()
+  .setExpirationTime("1h")
+  .sign(privateKey);
+// Request log lines go to stderr as in the service: run with 2>/dev/null (or a file).
+const logger = createLogger("customers", "info");
+const app = createApp({
+  db: database.db,
+  store: createCustomersStore(database.db),
+  authenticate: createAuthenticator(publicKey),
+  relay: { notify() {} },
+  consumer: {} as Consumer,
+  redis: {} as Redis,
+  stuckAfterMs: 1000,
+  metrics: createMetrics("customers"),
+  logger,
+  now: () => new Date(),
+  newEventId: uuidv7,
+  dashboardOrigins: [],
+});
+let counter = 0;
+const request = () => {
+  counter++;
+  return new Request("http://127.0.0.1:3000/invoices", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${token}`,
+      "idempotency-key": `k-${counter}`,
+    },
+    body: JSON.stringify({
+      customer_id: String((counter % 20) + 1),
+      purchase_date: "2024-05-17",
+      purchase_price_cents: 100 + (counter % 900),
+    }),
+  });
+};
+const concurrency = Number(process.env.CONCURRENCY ?? 50);
+const total = Number(process.env.REQUESTS ?? 20000);
+async function run(n: number) {
+  for (let done = 0; done < n; done += concurrency) {
+    const replies = await Promise.all(Array.from({ length: concurrency }, () => app.handle(request())));
+    for (const reply of replies)
+      if (reply.status !== 201) throw new Error(`status ${reply.status}: ${await reply.text()}`);
+  }
+}
+await run(2000);
+const started = performance.now();
+const cpu = process.cpuUsage();
+await run(total);
+const wall = performance.now() - started;
+const used = process.cpuUsage(cpu);
+process.stdout.write(
+  `${total} requests: ${((wall * 1000) / total).toFixed(1)} µs wall, ${((used.user + used.system) / total).toFixed(1)} µs cpu (${(used.system / total).toFixed(1)} sys) per request; ${Math.round(total / (wall / 1000))} req/s\n`,
+);
+database.close();
+rmSync(dir, { recursive: true, force: true });
