@@ -1,4 +1,3 @@
-import { eq, sql } from "drizzle-orm";
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
 
@@ -70,15 +69,4 @@ export function acknowledgeGap(
       set: { gapAcknowledgedThrough: through, entriesRead },
     })
     .run();
-}
-
-/** The count of entries parked by a consumer. */
-export function parkedCount(db: Db, consumer: string): number {
-  return (
-    db
-      .select({ count: sql<number>`count(*)` })
-      .from(parkedEntries)
-      .where(eq(parkedEntries.consumer, consumer))
-      .get()?.count ?? 0
-  );
 }

@@ -6,7 +6,6 @@ import { appendDeadLetter } from "./outbox";
 import {
   checkpoints,
   deadLetters,
-  parkedCount,
   parkedEntries,
   processedEvents,
   START_OF_STREAM,
@@ -91,6 +90,12 @@ export function createProjection(deps: {
       .insert(processedEvents)
       .values({ eventId: sql.placeholder("eventId"), streamId: sql.placeholder("streamId") })
       .onConflictDoNothing()
+      .prepare(),
+    // Asked after every batch, for the consumer's status.
+    parkedCount: db
+      .select({ count: sql<number>`count(*)` })
+      .from(parkedEntries)
+      .where(eq(parkedEntries.consumer, sql.placeholder("consumer")))
       .prepare(),
     oldestParked: db
       .select({ oldest: sql<number | null>`min(${parkedEntries.parkedAtMs})` })
@@ -363,7 +368,7 @@ export function createProjection(deps: {
     position: () => checkpoint()?.position ?? START_OF_STREAM,
     gapAcknowledgedThrough: () => checkpoint()?.gapAcknowledgedThrough ?? null,
     entriesRead: () => checkpoint()?.entriesRead ?? 0,
-    parkedCount: () => parkedCount(db, name),
+    parkedCount: () => statements.parkedCount.get({ consumer: name })?.count ?? 0,
     applyBatch,
   };
 }
