@@ -53,10 +53,12 @@ export function openDatabase(
 ): SqliteDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = driver.open(path, { readonly: false });
+  // First: switching a new file to WAL needs it to itself, and a reader that opened it a moment before
+  // (a monitoring script, the bench's watcher) would otherwise fail the start with "database is locked".
+  sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit that returned survives a power loss; a 201 promises exactly that.
   sqlite.exec("PRAGMA synchronous = FULL");
-  sqlite.exec("PRAGMA busy_timeout = 5000");
   if (options.walAutocheckpointPages !== undefined) {
     sqlite.exec(`PRAGMA wal_autocheckpoint = ${Math.floor(options.walAutocheckpointPages)}`);
   }
