@@ -1,18 +1,32 @@
 import type { Db } from "../shared/db";
 import { MAX_ID } from "../shared/events";
 import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
+import { FIELD, fieldOfEntry } from "../shared/wire";
 import { createIdReservation, forgetAccount, rememberAccount } from "./store";
 
 export const CUSTOMERS_PROJECTION = "customers";
 
 /**
  * customers' view of the stream: the accounts (from AccountCreated), and the ids other producers have
- * used for customers and invoices, which it must not hand out again.
+ * used for customers and invoices, which it must not hand out again. Its own events (`isOwnEvent`, by
+ * EventId) are passed without decoding: the ids in them came from its own counters, nothing to reserve.
  */
-export function createAccountsView(deps: { db: Db; now: () => Date; newId: () => string }): Projection {
+export function createAccountsView(deps: {
+  db: Db;
+  now: () => Date;
+  newId: () => string;
+  isOwnEvent?: (eventId: string) => boolean;
+}): Projection {
+  const { isOwnEvent, ...rest } = deps;
   const reserve = createIdReservation(deps.db);
   return createProjection({
-    ...deps,
+    ...rest,
+    skip: isOwnEvent
+      ? (entry) => {
+          const eventId = fieldOfEntry(entry, FIELD.eventId);
+          return eventId !== undefined && isOwnEvent(eventId);
+        }
+      : undefined,
     name: CUSTOMERS_PROJECTION,
     handles: ["AccountCreated", "AccountDeleted", "CustomerCreated", "InvoiceCreated"],
     handle: (tx, entry) => applyEvent(tx, entry, reserve),

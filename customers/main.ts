@@ -5,10 +5,13 @@ import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/config"
 import { openDatabase } from "../shared/db";
 import { createLogger } from "../shared/log";
 import { createMetrics } from "../shared/metrics";
+import { createRecentIds } from "../shared/recent-ids";
 import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
 import { createApp } from "./app";
 import { createAccountsView } from "./events";
 import { createCustomersStore } from "./store";
+
+const OWN_EVENTS_REMEMBERED = 20_000;
 
 await runMain("customers", async () => {
   const config = loadConfig(process.env);
@@ -20,11 +23,17 @@ await runMain("customers", async () => {
     join(config.DATA_DIR, "customers.sqlite"),
     new URL("../migrations/customers", import.meta.url).pathname,
   );
+  // Events this process published, so its view passes them without decoding when it reads them back. The
+  // reader is normally a few hundred entries behind the relay; further behind, they are decoded as any.
+  const published = createRecentIds(OWN_EVENTS_REMEMBERED);
   const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
     service: "customers",
     config,
     db: database.db,
-    projection: createAccountsView({ db: database.db, now, newId: uuidv7 }),
+    projection: createAccountsView({ db: database.db, now, newId: uuidv7, isOwnEvent: published.has }),
+    onPublished: (eventIds) => {
+      for (const eventId of eventIds) published.add(eventId);
+    },
     logger,
     metrics,
     now,

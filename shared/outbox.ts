@@ -121,8 +121,10 @@ export function createOutboxRelay(deps: {
   logger: Logger;
   batchSize?: number;
   pollMs?: number;
+  /** Told the EventIds of the events (not dead letters) each batch put on the stream. */
+  onPublished?: (eventIds: string[]) => void;
 }): OutboxRelay {
-  const { db, redis, streamKey, producer, logger, batchSize = 200, pollMs = 1000 } = deps;
+  const { db, redis, streamKey, producer, logger, batchSize = 200, pollMs = 1000, onPublished } = deps;
   let serverVersion: Promise<string> | null = null;
   redis.on("ready", () => {
     serverVersion = null;
@@ -183,13 +185,15 @@ export function createOutboxRelay(deps: {
     }
     const results = await multi.exec();
     if (!results) return { published: 0, failure: new Error("stream transaction was aborted") };
-    const done = rows.filter((_, index) => results[index]?.[0] === null).map((row) => row.seq);
+    const published = rows.filter((_, index) => results[index]?.[0] === null);
+    const done = published.map((row) => row.seq);
     const last = rows[rows.length - 1];
     if (last && done.length === rows.length) {
       withoutFsync(db, () => deleteThrough.run({ target: last.target, seq: last.seq }));
     } else if (done.length > 0) {
       withoutFsync(db, () => db.delete(outbox).where(inArray(outbox.seq, done)).run());
     }
+    if (onPublished && published[0]?.target === "main") onPublished(published.map((row) => row.eventId));
     return { published: done.length, failure: results.find(([error]) => error !== null)?.[0] ?? null };
   }
 

@@ -70,13 +70,15 @@ export function createProjection(deps: {
   name: string;
   handles: readonly EventType[];
   handle: (tx: Db, entry: AppliedEntry) => HandlerOutcome | undefined;
+  /** Entries passed without being decoded: they only move the checkpoint (customers: its own events). */
+  skip?: (entry: RawEntry) => boolean;
   /** State the handler keeps per batch (e.g. writes deferred to the end of it); see BatchSession. */
   session?: BatchSession;
   now: () => Date;
   newId: () => string;
   parkTimeoutMs?: number;
 }): Projection {
-  const { db, name, handles, handle, session, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
+  const { db, name, handles, handle, session, skip, now, newId, parkTimeoutMs = 5 * 60_000 } = deps;
   // Prepared once: building and preparing each query per entry cost more than applying it. They run on
   // the connection of `db`, so inside the batch transaction (and its savepoints) like `tx` itself.
   const statements = {
@@ -338,6 +340,7 @@ export function createProjection(deps: {
           ) {
             continue;
           }
+          if (skip?.(entry)) continue;
           const decoded = decodeEntry(entry);
           nothingParked = oldestParked === null;
           if (decoded.ok) applyDecoded(tx, result, decoded);

@@ -97,13 +97,22 @@ export function startStreamPlumbing(deps: {
   now: () => Date;
   /** Called after each batch has committed (accounts tells its open event streams). */
   onCommitted?: (result: BatchResult) => void;
+  /** Told the EventIds the relay put on the stream (customers remembers them as its own). */
+  onPublished?: (eventIds: string[]) => void;
 }) {
-  const { service, config, db, projection, logger, metrics, now, onCommitted } = deps;
+  const { service, config, db, projection, logger, metrics, now, onCommitted, onPublished } = deps;
   const target = redisTargetOf(config);
   const connect = (name: string, blocking = false) =>
     connectRedis(target, logger, name, { blocking, onReconnect: () => metrics.redisReconnected(name) });
   const redis = connect(service);
-  const relay = createOutboxRelay({ db, redis, streamKey: config.STREAM_KEY, producer: service, logger });
+  const relay = createOutboxRelay({
+    db,
+    redis,
+    streamKey: config.STREAM_KEY,
+    producer: service,
+    logger,
+    onPublished,
+  });
   const consumer = startConsumer({
     reader: createStreamReader({
       connect: () => connect(`${service}-reader`, true),

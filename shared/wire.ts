@@ -107,15 +107,20 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   };
 }
 
+/** The value of one field, read without decoding the rest; undefined if absent or repeated. */
+export function fieldOfEntry(entry: RawEntry, name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i + 1 < entry.fields.length; i += 2) {
+    if (entry.fields[i] !== name) continue;
+    if (value !== undefined) return undefined;
+    value = entry.fields[i + 1];
+  }
+  return value;
+}
+
 /** The value of the `EventTypeName` field, read without decoding the rest; undefined if absent or repeated. */
 export function typeOfEntry(entry: RawEntry): string | undefined {
-  let type: string | undefined;
-  for (let i = 0; i + 1 < entry.fields.length; i += 2) {
-    if (entry.fields[i] !== FIELD.type) continue;
-    if (type !== undefined) return undefined;
-    type = entry.fields[i + 1];
-  }
-  return type;
+  return fieldOfEntry(entry, FIELD.type);
 }
 
 /** Orders Redis stream IDs (`ms-seq`) numerically, as Redis does. */

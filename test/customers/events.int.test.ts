@@ -12,7 +12,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function fresh() {
+function fresh(isOwnEvent?: (eventId: string) => boolean) {
   const dir = tempDir("streamledger-customers-view-");
   const database = openDatabase(join(dir.path, "customers.sqlite"), MIGRATIONS);
   cleanups.push(dir.remove, database.close);
@@ -20,6 +20,7 @@ function fresh() {
     db: database.db,
     now: () => new Date(),
     newId: () => crypto.randomUUID(),
+    isOwnEvent,
   });
   return { database, projection };
 }
@@ -45,6 +46,25 @@ describe("customers' view of the stream", () => {
     projection.applyBatch([account, customerWithId("2-0", "500")]);
     const next = insertCustomer(database.db, { accountId: 1, name: "Ours", createdDate: created_date });
     expect(next.id).toBe(501);
+  });
+
+  test("its own events (by EventId) are passed undecoded; another producer's are still reserved", () => {
+    const { database, projection } = fresh((eventId) => eventId === "ours");
+    const withEventId = (raw: RawEntry, eventId: string): RawEntry => ({
+      ...raw,
+      fields: [...raw.fields, "EventId", eventId],
+    });
+
+    const result = projection.applyBatch([
+      account,
+      withEventId(customerWithId("2-0", "500"), "ours"),
+      withEventId(customerWithId("3-0", "40"), "theirs"),
+    ]);
+
+    expect(result).toMatchObject({ position: "3-0", applied: 2, duplicates: 0, deadLettered: 0 });
+    expect(result.appliedEventIds).toEqual(["theirs"]);
+    const next = insertCustomer(database.db, { accountId: 1, name: "Ours", createdDate: created_date });
+    expect(next.id).toBe(41);
   });
 
   test("an id at the cap is dead-lettered, not reserved, so ids can still be handed out", () => {

@@ -28,7 +28,7 @@ type Setup = { redis: TestRedis; database: SqliteDatabase; relay: OutboxRelay; s
 
 /** Its own redis-server, customers database and stream key, with a relay between them. */
 async function setup(
-  options: { viaProxy?: boolean; batchSize?: number } = {},
+  options: { viaProxy?: boolean; batchSize?: number; onPublished?: (eventIds: string[]) => void } = {},
 ): Promise<Setup & { proxy?: TcpProxy }> {
   const redis = await startRedis();
   cleanups.push(() => redis.stop());
@@ -51,6 +51,7 @@ async function setup(
     producer: "test",
     logger,
     batchSize: options.batchSize,
+    onPublished: options.onPublished,
     // No polling during the test: only notify() and flush() publish.
     pollMs: 60_000,
   });
@@ -128,6 +129,22 @@ describe("the outbox relay", () => {
     await s.relay.flush();
     expect(await published(s)).toEqual([...envelopes, later].map(encodeEnvelope));
     expect(outboxBacklog(s.database.db).count).toBe(0);
+  });
+
+  test("tells onPublished the EventIds of the events it put on the stream, in order, and of no dead letter", async () => {
+    const told: string[][] = [];
+    const s = await setup({ batchSize: 2, onPublished: (eventIds) => told.push(eventIds) });
+    const envelopes = [invoiceEnvelope(), invoiceEnvelope(), invoiceEnvelope()];
+    const letter = ["DeadLetterId", "dl-3", "OriginalId", "9-0", "Reason", "bad"];
+    s.database.db.transaction((tx) => {
+      for (const envelope of envelopes) appendToOutbox(tx, envelope);
+      appendDeadLetter(tx, { id: "dl-3", fields: letter, createdAt: "2026-11-24T10:00:00.000Z" });
+    });
+
+    await s.relay.flush();
+
+    expect(told.flat()).toEqual(envelopes.map((envelope) => envelope.eventId));
+    expect(told.every((batch) => batch.length <= 2)).toBe(true);
   });
 
   test("sends dead-letter rows to the dead-letter stream and events to the event stream", async () => {

@@ -265,7 +265,7 @@ describe("an event seen twice", () => {
 
 describe("dedupe, for a handler whose effect is not idempotent", () => {
   /** A projection that adds 1 to account 1's total for every CustomerUpdated it applies. */
-  function countingProjection() {
+  function countingProjection(skip?: (entry: RawEntry) => boolean) {
     const { database } = freshProjection();
     const projection = createProjection({
       db: database.db,
@@ -278,11 +278,12 @@ describe("dedupe, for a handler whose effect is not idempotent", () => {
           .run();
         return undefined;
       },
+      skip,
       now: () => at,
       newId: () => crypto.randomUUID(),
     });
     const count = () => readModel(database).accounts[1];
-    return { projection, count };
+    return { projection, count, database };
   }
   const updated = (streamId: string, eventId: string) =>
     entry(
@@ -316,6 +317,18 @@ describe("dedupe, for a handler whose effect is not idempotent", () => {
     expect(count()).toBe(2);
     expect(projection.applyBatch([updated("2-0", "e2")])).toMatchObject({ applied: 0, duplicates: 1 });
     expect(count()).toBe(2);
+  });
+
+  test("entries `skip` picks are passed undecoded: not applied, recorded nor dead-lettered", () => {
+    const { projection, count, database } = countingProjection((raw) => raw.fields.includes("skipped"));
+    const malformed = entry("1-1", "CustomerUpdated", { id: "x" }, "skipped");
+
+    const result = projection.applyBatch([updated("1-0", "e1"), malformed, updated("1-2", "skipped")]);
+
+    expect(result).toMatchObject({ position: "1-2", applied: 1, deadLettered: 0, duplicates: 0 });
+    expect(count()).toBe(1);
+    expect(readModel(database).deadLetters).toEqual([]);
+    expect(projection.entriesRead()).toBe(3);
   });
 
   test("more EventIds in a batch than one statement records are all recorded", () => {
