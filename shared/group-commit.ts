@@ -1,6 +1,7 @@
 import type { Db } from "./db";
 import { HttpError } from "./errors";
 import { type IdempotencyKey, prepareIdempotency, type StoredReply, writeOnce } from "./idempotency";
+import { savepointsOf } from "./savepoints";
 
 export type CommittedReply = StoredReply & { replayed: boolean };
 
@@ -29,7 +30,7 @@ type Job = {
 export function createGroupCommit(db: Db): GroupCommit {
   let queue: Job[] = [];
   const statements = prepareIdempotency(db);
-  const inSavepoint = savepointsOf(db);
+  const inSavepoint = savepointsOf(db, "group_commit_write");
 
   // commitOnce with the statements prepared above (commitOnce prepares its own on every call).
   function alone(job: Job): void {
@@ -85,32 +86,4 @@ export function createGroupCommit(db: Db): GroupCommit {
       queue.push({ key, now, write, resolve, reject });
       if (queue.length === 1) setImmediate(flush);
     });
-}
-
-type RawConnection = { prepare(sql: string): { run(): unknown } };
-
-/**
- * Runs work in a savepoint of the open transaction. drizzle's nested transaction builds and prepares its
- * SAVEPOINT statements on every call (a tenth of a write's time); when the driver's connection is exposed
- * (bun:sqlite and better-sqlite3 both have `prepare`), they are prepared once instead.
- */
-function savepointsOf(db: Db): <T>(tx: Db, work: (tx: Db) => T) => T {
-  const connection = (db as { $client?: Partial<RawConnection> }).$client;
-  if (typeof connection?.prepare !== "function") return (tx, work) => tx.transaction(work);
-  const raw = connection as RawConnection;
-  const open = raw.prepare("SAVEPOINT group_commit_write");
-  const release = raw.prepare("RELEASE group_commit_write");
-  const rollback = raw.prepare("ROLLBACK TO group_commit_write");
-  return (tx, work) => {
-    open.run();
-    try {
-      const result = work(tx);
-      release.run();
-      return result;
-    } catch (error) {
-      rollback.run();
-      release.run();
-      throw error;
-    }
-  };
 }

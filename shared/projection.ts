@@ -4,12 +4,14 @@ import { withoutFsync } from "./durability";
 import { EVENT_TYPES, type EventType } from "./events";
 import { appendDeadLetter } from "./outbox";
 import {
+  bulkProcessedRecorder,
   checkpoints,
   deadLetters,
   parkedEntries,
   processedEvents,
   START_OF_STREAM,
 } from "./projection-store";
+import { savepointsOf } from "./savepoints";
 import { compareStreamIds, type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "./wire";
 
 export type AppliedEntry = Extract<DecodedEntry, { ok: true }>;
@@ -149,8 +151,8 @@ export function createProjection(deps: {
   // A batch is first applied without savepoints; the first entry that would be dead-lettered or parked
   // rolls that attempt back, and the batch is applied again with a savepoint per entry (see applyBatch).
   let optimistic = false;
-  const inSavepoint = savepointsOf(db);
-  const recordProcessedInBulk = bulkDedupeOf(db);
+  const inSavepoint = savepointsOf(db, "projection_entry");
+  const recordProcessedInBulk = bulkProcessedRecorder(db);
   // In an optimistic attempt, the EventIds it applied, recorded together before its commit (see applyOnce).
   const appliedInAttempt = new Map<string, string>();
 
@@ -380,73 +382,6 @@ export function createProjection(deps: {
 class NeedsSavepoints extends Error {}
 
 const DUPLICATE = Symbol("duplicate");
-
-type RawConnection = { prepare(sql: string): { run(...params: string[]): unknown } };
-
-const BULK_ROWS = 100;
-
-/**
- * Records EventIds (with the stream ID that carried each) in `processed_events`, up to BULK_ROWS rows a
- * statement, prepared once per row count on the driver's connection; false when any was there already
- * (nothing is rolled back here: the caller's transaction is). Undefined when the connection is not exposed.
- */
-function bulkDedupeOf(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
-  const connection = (db as { $client?: Partial<RawConnection> }).$client;
-  if (typeof connection?.prepare !== "function") return undefined;
-  const raw = connection as RawConnection;
-  const prepared = new Map<number, ReturnType<RawConnection["prepare"]>>();
-  const insertOf = (rows: number) => {
-    let statement = prepared.get(rows);
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => "(?, ?)").join(", ");
-      statement = raw.prepare(
-        `INSERT INTO processed_events (event_id, stream_id) VALUES ${values} ON CONFLICT DO NOTHING`,
-      );
-      prepared.set(rows, statement);
-    }
-    return statement;
-  };
-  return (applied) => {
-    const params: string[] = [];
-    let inserted = 0;
-    const flush = () => {
-      inserted += changesOf(insertOf(params.length / 2).run(...params));
-      params.length = 0;
-    };
-    for (const [eventId, streamId] of applied) {
-      params.push(eventId, streamId);
-      if (params.length === BULK_ROWS * 2) flush();
-    }
-    if (params.length > 0) flush();
-    return inserted === applied.size;
-  };
-}
-
-/**
- * Runs work in a savepoint of the open transaction. drizzle's nested transaction builds and prepares its
- * SAVEPOINT statements on every call, a cost per entry; when the driver's connection is exposed (bun:sqlite
- * and better-sqlite3 both have `prepare`), they are prepared once instead.
- */
-function savepointsOf(db: Db): <T>(tx: Db, work: (tx: Db) => T) => T {
-  const connection = (db as { $client?: Partial<RawConnection> }).$client;
-  if (typeof connection?.prepare !== "function") return (tx, work) => tx.transaction(work);
-  const raw = connection as RawConnection;
-  const open = raw.prepare("SAVEPOINT projection_entry");
-  const release = raw.prepare("RELEASE projection_entry");
-  const rollback = raw.prepare("ROLLBACK TO projection_entry");
-  return (tx, work) => {
-    open.run();
-    try {
-      const result = work(tx);
-      release.run();
-      return result;
-    } catch (error) {
-      rollback.run();
-      release.run();
-      throw error;
-    }
-  };
-}
 
 function streamMs(streamId: string): number {
   return Number(streamId.split("-")[0]);
