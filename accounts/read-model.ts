@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { bulkInserter } from "../shared/bulk-insert";
 import { changesOf, type Db } from "../shared/db";
 import { accounts, type Customer, customers, type Invoice, invoices } from "./store";
 
@@ -64,8 +65,18 @@ export function createReadModel(db: Db) {
       .prepare(),
   };
 
+  const insertInvoices = bulkInserter(db, invoices, [
+    invoices.id,
+    invoices.customerId,
+    invoices.purchasePriceCents,
+    invoices.purchaseDate,
+    invoices.deletedDate,
+  ]);
+
   // Write-behind state, used only in a batch that may defer its writes (see `begin`).
   let deferring = false;
+  // Invoices added in the batch, inserted together by `flush` (when the connection allows multi-row inserts).
+  const pendingInvoices = new Map<number, Invoice>();
   const cachedCustomers = new Map<number, Customer>();
   const customerDeltas = new Map<number, number>();
   const accountDeltas = new Map<number, number>();
@@ -76,13 +87,15 @@ export function createReadModel(db: Db) {
   return {
     /**
      * Starts a batch's attempt. With `deferWrites`, revenue totals are added up in memory and written by
-     * `flush` once per customer and account, and customer rows are served from a cache kept across
-     * batches; the caller promises that the attempt either completes or is rolled back as a whole (then
-     * `discard`). Without it, every change is written at once, as a savepoint per entry needs.
+     * `flush` once per customer and account, new invoices are inserted by `flush` together, and customer
+     * rows are served from a cache kept across batches; the caller promises that the attempt either
+     * completes or is rolled back as a whole (then `discard`). Without it, every change is written at
+     * once, as a savepoint per entry needs.
      */
     begin(deferWrites: boolean): void {
       customerDeltas.clear();
       accountDeltas.clear();
+      pendingInvoices.clear();
       deferring = deferWrites;
       // Another connection's commit (a rebuild swapping the read model in, say) makes the cache stale.
       const dataVersion = JSON.stringify(db.all(sql`PRAGMA data_version`));
@@ -93,18 +106,35 @@ export function createReadModel(db: Db) {
       }
     },
 
-    /** Writes the totals added up since `begin`, inside the batch's transaction. */
-    flush(): void {
+    /**
+     * Writes what was deferred since `begin`, inside the batch's transaction. False when an invoice id was
+     * taken already: the attempt must be rolled back and applied again without deferring, where that
+     * invoice is refused on its own.
+     */
+    flush(): boolean {
+      if (pendingInvoices.size > 0 && insertInvoices) {
+        const rows = Array.from(pendingInvoices.values(), (invoice) => [
+          invoice.id,
+          invoice.customerId,
+          invoice.purchasePriceCents,
+          invoice.purchaseDate,
+          invoice.deletedDate,
+        ]);
+        if (insertInvoices(rows) !== rows.length) return false;
+      }
+      pendingInvoices.clear();
       for (const [id, amount] of customerDeltas)
         if (amount !== 0) statements.addToCustomer.run({ id, amount });
       for (const [id, amount] of accountDeltas) if (amount !== 0) statements.addToAccount.run({ id, amount });
       customerDeltas.clear();
       accountDeltas.clear();
+      return true;
     },
 
     /** The attempt rolled back: what the cache learnt in it may not exist. */
     discard(): void {
       cachedCustomers.clear();
+      pendingInvoices.clear();
       customerDeltas.clear();
       accountDeltas.clear();
       deferring = false;
@@ -126,9 +156,9 @@ export function createReadModel(db: Db) {
       return found;
     },
 
-    /** An invoice, deleted or not. */
-    findInvoice(invoiceId: number): Invoice | undefined {
-      return statements.findInvoice.get({ id: invoiceId });
+    /** An invoice, deleted or not (one added earlier in the batch included). */
+    findInvoice(invoiceId: number): Readonly<Invoice> | undefined {
+      return pendingInvoices.get(invoiceId) ?? statements.findInvoice.get({ id: invoiceId });
     },
 
     addCustomer(customer: { id: number; accountId: number; name: string }): void {
@@ -139,14 +169,20 @@ export function createReadModel(db: Db) {
 
     /**
      * Records an invoice and adds its amount to its customer's and its account's totals; false, changing
-     * nothing, when an invoice with its id exists (deleted or not).
+     * nothing, when an invoice with its id exists (deleted or not). While deferring, an id recorded
+     * before the batch is found only by `flush`.
      */
     addInvoice(
       invoice: { id: number; customerId: number; purchasePriceCents: number; purchaseDate: string },
       accountId: number,
     ): boolean {
       const amount = invoice.purchasePriceCents;
-      if (changesOf(statements.addInvoice.run({ ...invoice, amount })) === 0) return false;
+      if (deferring && insertInvoices) {
+        if (pendingInvoices.has(invoice.id)) return false;
+        pendingInvoices.set(invoice.id, { ...invoice, deletedDate: null });
+      } else if (changesOf(statements.addInvoice.run({ ...invoice, amount })) === 0) {
+        return false;
+      }
       addToTotals(invoice.customerId, accountId, amount);
       return true;
     },
@@ -158,14 +194,20 @@ export function createReadModel(db: Db) {
     },
 
     /** Marks an invoice deleted and takes its amount off its customer's and its account's totals. */
-    deleteInvoice(invoice: Invoice, accountId: number, deletedDate: string): void {
-      statements.markInvoiceDeleted.run({ id: invoice.id, deletedDate });
+    deleteInvoice(invoice: Readonly<Invoice>, accountId: number, deletedDate: string): void {
+      const pending = pendingInvoices.get(invoice.id);
+      if (pending) pending.deletedDate = deletedDate;
+      else statements.markInvoiceDeleted.run({ id: invoice.id, deletedDate });
       addToTotals(invoice.customerId, accountId, -invoice.purchasePriceCents);
     },
 
     /** Marks a customer and its live invoices deleted; its whole total leaves its account. */
     deleteCustomer(customer: Readonly<Customer>, deletedDate: string): void {
       statements.markLiveInvoicesDeleted.run({ customerId: customer.id, deletedDate });
+      for (const pending of pendingInvoices.values()) {
+        if (pending.customerId === customer.id && pending.deletedDate === null)
+          pending.deletedDate = deletedDate;
+      }
       // The row's total becomes 0 here, so what was added up for it in memory is dropped, not flushed.
       statements.markCustomerDeleted.run({ id: customer.id, deletedDate });
       customerDeltas.delete(customer.id);

@@ -1,6 +1,6 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { changesOf, type Db } from "./db";
-import { type RawConnection, rawConnectionOf } from "./savepoints";
+import { bulkInserter } from "./bulk-insert";
+import type { Db } from "./db";
 
 /** Where a fresh consumer starts: before the first entry. */
 export const START_OF_STREAM = "0-0";
@@ -72,40 +72,12 @@ export function acknowledgeGap(
     .run();
 }
 
-const BULK_ROWS = 100;
-
 /**
- * Records EventIds (with the stream ID that carried each) in `processed_events`, up to BULK_ROWS rows a
- * statement, prepared once per row count on the driver's connection; false when any was there already
- * (nothing is rolled back here: the caller's transaction is). Undefined when the connection is not exposed.
+ * Records EventIds (with the stream ID that carried each) in `processed_events` with multi-row inserts;
+ * false when any was there already. Undefined when the connection is not exposed (see bulkInserter).
  */
 export function bulkProcessedRecorder(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
-  const raw = rawConnectionOf(db);
-  if (!raw) return undefined;
-  const prepared = new Map<number, ReturnType<RawConnection["prepare"]>>();
-  const insertOf = (rows: number) => {
-    let statement = prepared.get(rows);
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => "(?, ?)").join(", ");
-      statement = raw.prepare(
-        `INSERT INTO processed_events (event_id, stream_id) VALUES ${values} ON CONFLICT DO NOTHING`,
-      );
-      prepared.set(rows, statement);
-    }
-    return statement;
-  };
-  return (applied) => {
-    const params: string[] = [];
-    let inserted = 0;
-    const flush = () => {
-      inserted += changesOf(insertOf(params.length / 2).run(...params));
-      params.length = 0;
-    };
-    for (const [eventId, streamId] of applied) {
-      params.push(eventId, streamId);
-      if (params.length === BULK_ROWS * 2) flush();
-    }
-    if (params.length > 0) flush();
-    return inserted === applied.size;
-  };
+  const insert = bulkInserter(db, processedEvents, [processedEvents.eventId, processedEvents.streamId]);
+  if (!insert) return undefined;
+  return (applied) => insert(applied) === applied.size;
 }

@@ -47,9 +47,11 @@ export type BatchResult = {
 /**
  * Told of each attempt to apply a batch: `begin` as its transaction opens, with whether the attempt is
  * all or nothing (no savepoints: any entry that fails rolls the whole attempt back, so a handler may
- * defer its writes to `flush`); `flush` before the checkpoint is written; `discard` when it rolled back.
+ * defer its writes to `flush`); `flush` before the checkpoint is written, false when a deferred write
+ * found a conflict the handler could not see (the attempt is then applied again with savepoints);
+ * `discard` when it rolled back.
  */
-export type BatchSession = { begin(allOrNothing: boolean): void; flush(): void; discard(): void };
+export type BatchSession = { begin(allOrNothing: boolean): void; flush(): boolean; discard(): void };
 
 export type Projection = {
   readonly name: string;
@@ -355,7 +357,7 @@ export function createProjection(deps: {
           appliedInAttempt.clear();
           if (recorded === false) throw new NeedsSavepoints();
         }
-        session?.flush();
+        if (session && !session.flush()) throw new NeedsSavepoints();
         statements.saveCheckpoint.run({
           consumer: name,
           position: last,
