@@ -163,6 +163,24 @@ describe("entries that cannot be applied", () => {
     expect(model).toMatchObject({ accounts: { 1: 540, 2: 0 }, customers: { 1: 540 }, invoices: 2 });
   });
 
+  test("an invoice id repeated within one batch is dead-lettered once; the rest of the batch is applied", () => {
+    const { database, projection } = freshProjection();
+    const result = projection.applyBatch([
+      customerEntry("1-0", 1, 1),
+      invoiceEntry("1-1", 1, 1, 500),
+      invoiceEntry("1-2", 2, 1, 30),
+      invoiceEntry("1-3", 1, 1, 7000),
+      invoiceEntry("1-4", 3, 1, 4),
+    ]);
+
+    expect(result).toEqual({ ...none, position: "1-4", applied: 4, deadLettered: 1 });
+    const model = readModel(database);
+    expect(model.deadLetters.map(({ streamId, reason }) => ({ streamId, reason }))).toEqual([
+      { streamId: "1-3", reason: "invoice 1 was already counted" },
+    ]);
+    expect(model).toMatchObject({ accounts: { 1: 534, 2: 0 }, customers: { 1: 534 }, invoices: 3 });
+  });
+
   test.each([
     ["AccountCreated", "InvoiceCreated"],
     ["InvoiceCreated", "AccountCreated"],
