@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import {
   calendarDate,
   cents,
@@ -38,6 +39,37 @@ describe("calendarDate", () => {
 
     expect(result.success).toBe(false);
     expect(firstMessage(result)).toBe(message);
+  });
+
+  test("refuses the year 0000", () => {
+    expect(firstMessage(calendarDate.safeParse("0000-01-01"))).toBe("is not a real calendar date");
+  });
+
+  test("accepts exactly the days the proleptic Gregorian calendar has", () => {
+    const twoDigits = (n: number) => String(n).padStart(2, "0");
+    fc.assert(
+      fc.property(
+        // Century years and the last days of months, where calendars go wrong, drawn often.
+        fc.oneof(
+          fc.integer({ min: 0, max: 9999 }),
+          fc.integer({ min: 0, max: 99 }).map((c) => c * 100),
+        ),
+        fc.integer({ min: 0, max: 13 }),
+        fc.oneof(fc.integer({ min: 0, max: 32 }), fc.integer({ min: 28, max: 31 })),
+        (year, month, day) => {
+          const date = new Date(Date.UTC(2000, month - 1, day));
+          date.setUTCFullYear(year, month - 1, day);
+          const real =
+            year >= 1 &&
+            date.getUTCFullYear() === year &&
+            date.getUTCMonth() === month - 1 &&
+            date.getUTCDate() === day;
+          const value = `${String(year).padStart(4, "0")}-${twoDigits(month)}-${twoDigits(day)}`;
+          expect(calendarDate.safeParse(value).success).toBe(real);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
 
