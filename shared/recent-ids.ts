@@ -1,15 +1,25 @@
-/** The last `limit` ids added, for membership checks; the oldest is forgotten first. */
+/**
+ * The ids among the last `limit` additions, for membership checks; an id added again counts from its
+ * newest addition. A ring of the additions, not a Set trimmed at its oldest: in JavaScriptCore, finding
+ * a Set's first entry steps over every entry deleted before it, a cost that grew with each addition.
+ */
 export function createRecentIds(limit: number) {
-  const ids = new Set<string>();
+  const additions: (string | undefined)[] = new Array(limit);
+  // Each id's newest addition, numbered from 0.
+  const newestAddition = new Map<string, number>();
+  let count = 0;
   return {
     add(id: string): void {
-      ids.delete(id);
-      ids.add(id);
-      if (ids.size <= limit) return;
-      const oldest = ids.values().next();
-      if (!oldest.done) ids.delete(oldest.value);
+      const slot = count % limit;
+      const forgotten = additions[slot];
+      if (forgotten !== undefined && newestAddition.get(forgotten) === count - limit) {
+        newestAddition.delete(forgotten);
+      }
+      additions[slot] = id;
+      newestAddition.set(id, count);
+      count += 1;
     },
-    has: (id: string): boolean => ids.has(id),
+    has: (id: string): boolean => newestAddition.has(id),
   };
 }
 

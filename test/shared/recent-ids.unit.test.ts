@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { createRecentIds } from "../../shared/recent-ids";
 
 describe("recent ids", () => {
@@ -15,5 +16,24 @@ describe("recent ids", () => {
     ids.add("a");
     ids.add("c");
     expect(["a", "b", "c"].map(ids.has)).toEqual([true, false, true]);
+  });
+
+  test("holds exactly the ids among the last `limit` additions, whatever the order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f"), { maxLength: 40 }),
+        (limit, additions) => {
+          const ids = createRecentIds(limit);
+          additions.forEach((id, index) => {
+            ids.add(id);
+            const lastAdditions = additions.slice(Math.max(0, index + 1 - limit), index + 1);
+            for (const candidate of ["a", "b", "c", "d", "e", "f"]) {
+              expect(ids.has(candidate)).toBe(lastAdditions.includes(candidate));
+            }
+          });
+        },
+      ),
+    );
   });
 });
