@@ -22,7 +22,7 @@ describe("recent ids", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 5 }),
-        fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f"), { maxLength: 40 }),
+        fc.array(fc.constantFrom<string>("a", "b", "c", "d", "e", "f"), { maxLength: 40 }),
         (limit, additions) => {
           const ids = createRecentIds(limit);
           additions.forEach((id, index) => {
