@@ -4,6 +4,8 @@
  * a Set's first entry steps over every entry deleted before it, a cost that grew with each addition.
  */
 export function createRecentIds(limit: number) {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a whole number ≥ 1, not ${limit}`);
   const additions: (string | undefined)[] = new Array(limit);
   // Each id's newest addition, numbered from 0.
   const newestAddition = new Map<string, number>();

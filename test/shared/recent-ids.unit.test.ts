@@ -9,6 +9,10 @@ describe("recent ids", () => {
     expect(["a", "b", "c", "d"].map(ids.has)).toEqual([false, true, true, true]);
   });
 
+  test.each([0, -1, 1.5, Number.NaN])("refuses a limit of %p", (limit) => {
+    expect(() => createRecentIds(limit)).toThrow(RangeError);
+  });
+
   test("an id added again counts as the newest", () => {
     const ids = createRecentIds(2);
     ids.add("a");
