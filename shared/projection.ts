@@ -155,8 +155,9 @@ export function createProjection(deps: {
   let optimistic = false;
   const inSavepoint = savepointsOf(db, "projection_entry");
   const recordProcessedInBulk = bulkProcessedRecorder(db);
-  // In an optimistic attempt, the EventIds it applied, recorded together before its commit (see applyOnce).
-  const appliedInAttempt = new Map<string, string>();
+  // In an optimistic attempt, the EventIds it applied with their stream IDs, recorded together before its
+  // commit (see applyOnce).
+  const appliedInAttempt: [eventId: string, streamId: string][] = [];
 
   function deadLetter(
     tx: Db,
@@ -193,11 +194,11 @@ export function createProjection(deps: {
 
   // Dedupe inside the entry's work: a rejected or deferred event leaves its EventId unrecorded. An
   // optimistic attempt records its EventIds in bulk before committing; if any was applied before (or is
-  // repeated within the batch), the attempt rolls back and the batch is applied with a savepoint per entry.
+  // repeated within the batch: the insert then records fewer rows than it was given), the attempt rolls
+  // back and the batch is applied with a savepoint per entry.
   function applyOnce(tx: Db, entry: AppliedEntry): HandlerOutcome | typeof DUPLICATE {
     if (entry.eventId !== null && optimistic && recordProcessedInBulk) {
-      if (appliedInAttempt.has(entry.eventId)) throw new NeedsSavepoints();
-      appliedInAttempt.set(entry.eventId, entry.streamId);
+      appliedInAttempt.push([entry.eventId, entry.streamId]);
     } else if (entry.eventId !== null) {
       const recorded = statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
       if (changesOf(recorded) === 0) return DUPLICATE;
@@ -327,7 +328,7 @@ export function createProjection(deps: {
   function applyEntries(entries: RawEntry[], result: BatchResult, last: string): void {
     db.transaction(
       (tx) => {
-        appliedInAttempt.clear();
+        appliedInAttempt.length = 0;
         session?.begin(optimistic);
         let oldestParked = oldestParkedMs();
         for (const entry of entries) {
@@ -352,9 +353,9 @@ export function createProjection(deps: {
           if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
         }
         nothingParked = false;
-        if (appliedInAttempt.size > 0 && recordProcessedInBulk) {
+        if (appliedInAttempt.length > 0 && recordProcessedInBulk) {
           const recorded = recordProcessedInBulk(appliedInAttempt);
-          appliedInAttempt.clear();
+          appliedInAttempt.length = 0;
           if (recorded === false) throw new NeedsSavepoints();
         }
         if (session && !session.flush()) throw new NeedsSavepoints();
