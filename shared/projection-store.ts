@@ -73,14 +73,11 @@ export function acknowledgeGap(
 }
 
 /**
- * Records EventIds (each with the stream ID that carried it) in `processed_events` with multi-row inserts;
- * false when any was there already or is given twice. Undefined when the connection is not exposed (see
- * bulkInserter).
+ * Records EventIds (with the stream ID that carried each) in `processed_events` with multi-row inserts;
+ * false when any was there already. Undefined when the connection is not exposed (see bulkInserter).
  */
-export function bulkProcessedRecorder(
-  db: Db,
-): ((applied: readonly (readonly [eventId: string, streamId: string])[]) => boolean) | undefined {
+export function bulkProcessedRecorder(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
   const insert = bulkInserter(db, processedEvents, [processedEvents.eventId, processedEvents.streamId]);
   if (!insert) return undefined;
-  return (applied) => insert(applied) === applied.length;
+  return (applied) => insert(applied) === applied.size;
 }

@@ -155,9 +155,8 @@ export function createProjection(deps: {
   let optimistic = false;
   const inSavepoint = savepointsOf(db, "projection_entry");
   const recordProcessedInBulk = bulkProcessedRecorder(db);
-  // In an optimistic attempt, the EventIds it applied with their stream IDs, recorded together before its
-  // commit (see applyOnce).
-  const appliedInAttempt: [eventId: string, streamId: string][] = [];
+  // In an optimistic attempt, the EventIds it applied, recorded together before its commit (see applyOnce).
+  const appliedInAttempt = new Map<string, string>();
 
   function deadLetter(
     tx: Db,
@@ -194,11 +193,13 @@ export function createProjection(deps: {
 
   // Dedupe inside the entry's work: a rejected or deferred event leaves its EventId unrecorded. An
   // optimistic attempt records its EventIds in bulk before committing; if any was applied before (or is
-  // repeated within the batch: the insert then records fewer rows than it was given), the attempt rolls
-  // back and the batch is applied with a savepoint per entry.
+  // repeated within the batch), the attempt rolls back and the batch is applied with a savepoint per entry.
+  // A repeat within the batch is caught here, before its handler runs again: a handler never sees the same
+  // event twice in one transaction.
   function applyOnce(tx: Db, entry: AppliedEntry): HandlerOutcome | typeof DUPLICATE {
     if (entry.eventId !== null && optimistic && recordProcessedInBulk) {
-      appliedInAttempt.push([entry.eventId, entry.streamId]);
+      if (appliedInAttempt.has(entry.eventId)) throw new NeedsSavepoints();
+      appliedInAttempt.set(entry.eventId, entry.streamId);
     } else if (entry.eventId !== null) {
       const recorded = statements.markProcessed.run({ eventId: entry.eventId, streamId: entry.streamId });
       if (changesOf(recorded) === 0) return DUPLICATE;
@@ -284,7 +285,8 @@ export function createProjection(deps: {
     return withoutFsync(db, () => {
       // Savepoints cost two statements per entry, and almost every batch needs none: an attempt without
       // them either commits with the very outcome the savepoints would give, or rolls back at the first
-      // entry that needs one (nothing is dead-lettered or parked in it, and nothing was parked before).
+      // entry that needs one (nothing is dead-lettered or parked in it, and nothing was parked before), or
+      // before its commit when it finds an EventId applied by an earlier batch (see applyOnce).
       if (oldestParkedMs() === null) {
         optimistic = true;
         try {
@@ -328,7 +330,7 @@ export function createProjection(deps: {
   function applyEntries(entries: RawEntry[], result: BatchResult, last: string): void {
     db.transaction(
       (tx) => {
-        appliedInAttempt.length = 0;
+        appliedInAttempt.clear();
         session?.begin(optimistic);
         let oldestParked = oldestParkedMs();
         for (const entry of entries) {
@@ -353,9 +355,9 @@ export function createProjection(deps: {
           if (oldestParked === null && result.parked > 0) oldestParked = oldestParkedMs();
         }
         nothingParked = false;
-        if (appliedInAttempt.length > 0 && recordProcessedInBulk) {
+        if (appliedInAttempt.size > 0 && recordProcessedInBulk) {
           const recorded = recordProcessedInBulk(appliedInAttempt);
-          appliedInAttempt.length = 0;
+          appliedInAttempt.clear();
           if (recorded === false) throw new NeedsSavepoints();
         }
         if (session && !session.flush()) throw new NeedsSavepoints();

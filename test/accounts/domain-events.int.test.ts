@@ -579,6 +579,24 @@ describe("totals added up in memory during a batch", () => {
     });
   });
 
+  test("a batch touching more customers than one bulk statement holds writes every customer's and account's total", () => {
+    const state = fresh();
+    const customerIds = Array.from({ length: 250 }, (_, index) => index + 1);
+    const created = customerIds.map((id) => customerCreated(`1-${id}`, id, 1 + (id % 2)));
+    state.projection.applyBatch(created);
+    // Two invoices per customer in one batch, in an order unlike the customers', with amounts of their own.
+    const invoicing = customerIds.flatMap((id) => [
+      invoiceCreated(`2-${id}`, 1000 + id, customerIds.length + 1 - id, id * 7),
+      invoiceCreated(`3-${id}`, 2000 + id, id, 1 + (id % 13)),
+    ]);
+
+    expect(state.projection.applyBatch(invoicing)).toMatchObject({ applied: 500, deadLettered: 0 });
+    expectFoldAgrees(state, [...created, ...invoicing]);
+    const model = readModelOf(state.database);
+    expect(model.customers[1]).toMatchObject({ total: 250 * 7 + 2 });
+    expect(model.customers[250]).toMatchObject({ total: 7 + 1 + (250 % 13) });
+  });
+
   test("a customer deleted after invoices in the same batch takes them all off its account", () => {
     const state = fresh();
     const entries = [
