@@ -221,7 +221,7 @@ export function createReadModel(db: Db) {
   };
 
   // Each changed total in one statement per hundred when the connection allows it (an UPDATE per
-  // customer was a seventh of catch-up's time), else one by one.
+  // customer was a seventh of applying a batch that touches a thousand customers), else one by one.
   function addAll(
     deltas: Map<number, number>,
     inBulk: ((rows: Iterable<readonly [number, number]>) => number) | undefined,

@@ -1,7 +1,6 @@
 import { getTableName } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { changesOf, type Db } from "./db";
-import { type RawConnection, rawConnectionOf, type SqlValue } from "./savepoints";
+import { changesOf, type Db, type RawConnection, rawConnectionOf, type SqlValue } from "./db";
 
 /** Rows per statement: 100 rows of a few columns stay far below SQLite's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;

@@ -13,6 +13,18 @@ export function changesOf(result: unknown): number {
   return Number(changes);
 }
 
+/** The driver's own connection under drizzle (bun:sqlite, better-sqlite3 and the node:sqlite adapter). */
+export type RawConnection = { prepare(sql: string): { run(...params: SqlValue[]): unknown } };
+
+/** A value bound to a statement's parameter. */
+export type SqlValue = string | number | null;
+
+/** The connection under `db`, for statements drizzle would build on every call; undefined if not exposed. */
+export function rawConnectionOf(db: Db): RawConnection | undefined {
+  const connection = (db as { $client?: Partial<RawConnection> }).$client;
+  return typeof connection?.prepare === "function" ? (connection as RawConnection) : undefined;
+}
+
 export type SqliteDatabase = { db: Db; path: string; close(): void };
 
 /** One SQLite driver behind drizzle: how to open a file, run a statement on it, and migrate it. */

@@ -25,9 +25,9 @@ export function createRateLimiter({
   type Window = { key: string; hits: number; endsAt: number };
   const windows = new Map<string, Window>();
   // Windows in the order they opened, so expired ones gather at the front (unless the clock stepped back:
-  // then a live window may be dropped before an expired one behind it, still at most maxKeys): finding the oldest in the Map
-  // itself would step over every key deleted before it. A window reset or replaced stays here, no longer
-  // current, until it reaches the front or the queue is compacted.
+  // then a live window may be dropped before an expired one behind it, still at most maxKeys): finding
+  // the oldest in the Map itself would step over every key deleted before it. A window reset or replaced
+  // stays here, no longer current, until it reaches the front or the queue is compacted.
   let opened: Window[] = [];
   let front = 0;
   const isCurrent = (window: Window) => windows.get(window.key) === window;

@@ -1,16 +1,4 @@
-import type { Db } from "./db";
-
-/** The driver's own connection under drizzle (bun:sqlite, better-sqlite3 and the node:sqlite adapter). */
-export type RawConnection = { prepare(sql: string): { run(...params: SqlValue[]): unknown } };
-
-/** A value bound to a statement's parameter. */
-export type SqlValue = string | number | null;
-
-/** The connection under `db`, for statements drizzle would build on every call; undefined if not exposed. */
-export function rawConnectionOf(db: Db): RawConnection | undefined {
-  const connection = (db as { $client?: Partial<RawConnection> }).$client;
-  return typeof connection?.prepare === "function" ? (connection as RawConnection) : undefined;
-}
+import { type Db, rawConnectionOf } from "./db";
 
 /**
  * Runs work in a savepoint named `name` of the open transaction. drizzle's nested transaction builds and
