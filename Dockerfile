@@ -6,7 +6,7 @@ RUN npm ci --omit=dev --ignore-scripts
 
 FROM oven/bun:1.4.4-slim
 WORKDIR /app
-# BUN_JSC_forceRAMSize: as shared/runtime.ts serviceEnvironment sets it for `npm start` (GC sized for 512 MiB).
+# BUN_JSC_forceRAMSize: as shared/process/runtime.ts serviceEnvironment sets it for `npm start` (GC sized for 512 MiB).
 ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data BUN_JSC_forceRAMSize=536870912
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

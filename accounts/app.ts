@@ -1,11 +1,11 @@
 import { Elysia } from "elysia";
-import { corsFor } from "../shared/cors";
-import { type HealthDeps, healthRoutes } from "../shared/health";
-import { httpConventions } from "../shared/http";
-import type { Logger } from "../shared/log";
-import { type Metrics, metricsRoute } from "../shared/metrics";
-import { dashboardRoutes, docsRoutes } from "../shared/web";
-import { onlyKnownUsers } from "./auth";
+import { httpConventions } from "../shared/http/conventions";
+import { corsFor } from "../shared/http/cors";
+import { type HealthDeps, healthRoutes } from "../shared/http/health";
+import { type Metrics, metricsRoute } from "../shared/http/metrics";
+import { dashboardRoutes, docsRoutes } from "../shared/http/static";
+import type { Logger } from "../shared/process/log";
+import { onlyKnownUsers } from "./auth/tokens";
 import { type LiveRoutesDeps, liveRoutes } from "./live";
 import { accountsOpenApi } from "./openapi";
 import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";

@@ -1,6 +1,6 @@
-import type { Caller } from "../shared/auth";
-import { AuthError, ConflictError, NotFoundError } from "../shared/errors";
-import type { AccountCreated, AccountDeleted } from "../shared/events";
+import type { AccountCreated, AccountDeleted } from "../shared/events/schemas";
+import type { Caller } from "../shared/http/auth";
+import { AuthError, ConflictError, NotFoundError } from "../shared/http/errors";
 import type { AccountView, CustomerItem, CustomersPage } from "./schemas";
 
 type Account = {

@@ -4,10 +4,10 @@ export default defineConfig({
   dialect: "sqlite",
   schema: [
     "./accounts/store.ts",
-    "./accounts/sessions.ts",
-    "./shared/outbox.ts",
-    "./shared/projection-store.ts",
-    "./shared/idempotency.ts",
+    "./accounts/auth/sessions.ts",
+    "./shared/outbox/relay.ts",
+    "./shared/projection/tables.ts",
+    "./shared/http/idempotency.ts",
   ],
   out: "./migrations/accounts",
 });

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import type { Authenticate } from "../shared/auth";
-import { TooManyRequestsError } from "../shared/errors";
+import type { Authenticate } from "../shared/http/auth";
+import { TooManyRequestsError } from "../shared/http/errors";
 import { accountView } from "./domain";
 import type { AccountView, ChangeEvent, SnapshotEvent } from "./schemas";
 import type { AccountsStore } from "./store";

@@ -1,21 +1,31 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
-import { createAuthenticator } from "../shared/auth";
-import { customersPublicUrlOf, dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/config";
-import { openDatabase } from "../shared/db";
-import { createLogger } from "../shared/log";
-import { createMetrics } from "../shared/metrics";
-import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
-import { envelopeOf } from "../shared/wire";
+import { envelopeOf } from "../shared/events/wire";
+import { createAuthenticator } from "../shared/http/auth";
+import { createMetrics } from "../shared/http/metrics";
+import {
+  customersPublicUrlOf,
+  dashboardOriginsOf,
+  inputLimitsOf,
+  loadConfig,
+} from "../shared/process/config";
+import { createLogger } from "../shared/process/log";
+import {
+  acquireInstanceLock,
+  runMain,
+  serveUntilSignalled,
+  startStreamPlumbing,
+} from "../shared/process/main";
+import { openDatabase } from "../shared/sqlite/db";
 import { createApp } from "./app";
-import { ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./consumer";
+import { openKeyRing, signingKeyFileOf } from "./auth/keys";
+import { createLoginGuard } from "./auth/login-guard";
+import { preparePasswordHashing } from "./auth/password";
+import { createSessionStore } from "./auth/sessions";
 import { accountCreated, parseDevUsers } from "./domain";
-import { openKeyRing, signingKeyFileOf } from "./keys";
 import { createChangeHub } from "./live";
-import { createLoginGuard } from "./login-guard";
-import { preparePasswordHashing } from "./password";
+import { ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./revenue/handler";
 import { seedDevelopmentUsers } from "./seed";
-import { createSessionStore } from "./sessions";
 import { createAccountsStore } from "./store";
 
 await runMain("accounts", async () => {

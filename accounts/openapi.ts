@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../shared/limits";
-import { COMMON_ROUTES, openApiDocument, type RouteDoc } from "../shared/openapi";
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../shared/http/limits";
+import { COMMON_ROUTES, openApiDocument, type RouteDoc } from "../shared/http/openapi";
 import {
   accountResponse,
   accountSchemas,

@@ -1,13 +1,17 @@
 import { Elysia } from "elysia";
-import type { Authenticate } from "../shared/auth";
-import { AuthError, ConflictError, NotFoundError, ValidationError } from "../shared/errors";
-import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http";
-import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
-import type { InputLimits } from "../shared/limits";
-import type { Logger } from "../shared/log";
-import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
-import { envelopeOf } from "../shared/wire";
-import { issueToken } from "./auth";
+import { envelopeOf } from "../shared/events/wire";
+import type { Authenticate } from "../shared/http/auth";
+import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http/conventions";
+import { AuthError, ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
+import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
+import type { InputLimits } from "../shared/http/limits";
+import { appendToOutbox, type OutboxRelay } from "../shared/outbox/relay";
+import type { Logger } from "../shared/process/log";
+import type { KeyRing } from "./auth/keys";
+import type { LoginGuard } from "./auth/login-guard";
+import { verifyPassword } from "./auth/password";
+import type { Session, SessionStore } from "./auth/sessions";
+import { issueToken } from "./auth/tokens";
 import {
   accountCreated,
   accountDeleted,
@@ -16,12 +20,8 @@ import {
   checkAccountReadable,
   customersPage,
 } from "./domain";
-import type { KeyRing } from "./keys";
 import type { ChangeHub } from "./live";
-import type { LoginGuard } from "./login-guard";
-import { verifyPassword } from "./password";
 import { accountSchemas, loginBody, refreshTokenBody, type TokenResponse } from "./schemas";
-import type { Session, SessionStore } from "./sessions";
 import {
   type AccountsStore,
   countLiveAccountsOf,

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { decimalId } from "../shared/events";
-import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/limits";
+import { decimalId } from "../shared/events/schemas";
+import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/http/limits";
 
 export const loginBody = z.strictObject({
   username: z.string({ error: "must be a string" }).min(1, "must not be empty").max(100, "is too long"),

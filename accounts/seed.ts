@@ -1,6 +1,6 @@
-import type { EventEnvelope } from "../shared/wire";
+import type { EventEnvelope } from "../shared/events/wire";
+import { hashPassword } from "./auth/password";
 import type { DevUser } from "./domain";
-import { hashPassword } from "./password";
 import type { Account, AccountsStore } from "./store";
 
 /**

@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Db } from "../shared/db";
-import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/idempotency";
-import { appendToOutbox } from "../shared/outbox";
-import type { EventEnvelope } from "../shared/wire";
+import type { EventEnvelope } from "../shared/events/wire";
+import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/http/idempotency";
+import { appendToOutbox } from "../shared/outbox/relay";
+import type { Db } from "../shared/sqlite/db";
 
 export const users = sqliteTable("users", {
   username: text("username").primaryKey(),

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { invoiceCreated, invoiceView } from "../customers/domain";
 import { createCustomersStore } from "../customers/store";
-import { openDatabase } from "../shared/db";
-import { idempotencyKeyOf } from "../shared/idempotency";
-import { envelopeOf } from "../shared/wire";
+import { envelopeOf } from "../shared/events/wire";
+import { idempotencyKeyOf } from "../shared/http/idempotency";
+import { openDatabase } from "../shared/sqlite/db";
 import { ROOT } from "./support";
 
 // The SQLite side of POST /invoices alone: 50 clients writing invoices through the store's group commit

@@ -5,12 +5,12 @@ import { generateKeyPair, SignJWT } from "jose";
 import { uuidv7 } from "uuidv7";
 import { createApp } from "../customers/app";
 import { createCustomersStore } from "../customers/store";
-import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/auth";
-import type { Consumer } from "../shared/consumer";
-import { openDatabase } from "../shared/db";
-import { createLogger } from "../shared/log";
-import { createMetrics } from "../shared/metrics";
-import type { Redis } from "../shared/redis";
+import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/http/auth";
+import { createMetrics } from "../shared/http/metrics";
+import { createLogger } from "../shared/process/log";
+import type { Consumer } from "../shared/projection/consumer";
+import { openDatabase } from "../shared/sqlite/db";
+import type { Redis } from "../shared/stream/redis";
 import { ROOT } from "./support";
 
 // In-process cost of POST /invoices through the whole customers app (hooks, auth, zod, SQLite, group

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
-import { spawnRedisServer } from "../shared/redis-server";
+import { spawnRedisServer } from "../scripts/redis-server";
 import { type CatchUpRound, catchUpRound, fillTemplate } from "./catchup";
 import { type IngestRound, ingestRound, startHttpSystem } from "./ingest";
 import { type LatencyRound, latencyRound } from "./latency";

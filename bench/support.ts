@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { serviceEnvironment } from "../shared/runtime";
+import { serviceEnvironment } from "../shared/process/runtime";
 
 export const ROOT = join(import.meta.dir, "..");
 

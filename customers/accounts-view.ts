@@ -1,7 +1,12 @@
-import type { Db } from "../shared/db";
-import { MAX_ID } from "../shared/events";
-import { type AppliedEntry, createProjection, type Projection, RejectedEvent } from "../shared/projection";
-import { FIELD, fieldOfEntry } from "../shared/wire";
+import { MAX_ID } from "../shared/events/schemas";
+import { FIELD, fieldOfEntry } from "../shared/events/wire";
+import {
+  type AppliedEntry,
+  createProjection,
+  type Projection,
+  RejectedEvent,
+} from "../shared/projection/projection";
+import type { Db } from "../shared/sqlite/db";
 import { createIdReservation, forgetAccount, rememberAccount } from "./store";
 
 export const CUSTOMERS_PROJECTION = "customers";

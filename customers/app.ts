@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
-import { corsFor } from "../shared/cors";
-import { type HealthDeps, healthRoutes } from "../shared/health";
-import { httpConventions } from "../shared/http";
-import type { Logger } from "../shared/log";
-import { type Metrics, metricsRoute } from "../shared/metrics";
-import { docsRoutes } from "../shared/web";
+import { httpConventions } from "../shared/http/conventions";
+import { corsFor } from "../shared/http/cors";
+import { type HealthDeps, healthRoutes } from "../shared/http/health";
+import { type Metrics, metricsRoute } from "../shared/http/metrics";
+import { docsRoutes } from "../shared/http/static";
+import type { Logger } from "../shared/process/log";
 import { customersOpenApi } from "./openapi";
 import { type CustomerRoutesDeps, customerRoutes } from "./routes";
 

@@ -1,12 +1,12 @@
-import type { Caller } from "../shared/auth";
-import { AuthError, type HttpError, NotFoundError, ValidationError } from "../shared/errors";
 import type {
   CustomerCreated,
   CustomerDeleted,
   CustomerUpdated,
   InvoiceCreated,
   InvoiceDeleted,
-} from "../shared/events";
+} from "../shared/events/schemas";
+import type { Caller } from "../shared/http/auth";
+import { AuthError, type HttpError, NotFoundError, ValidationError } from "../shared/http/errors";
 import type { CustomerView, CustomerWithInvoicesView, InvoiceView } from "./schemas";
 
 type Account = { id: number; ownedBy: string; deletedDate: string | null };

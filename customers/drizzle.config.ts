@@ -4,9 +4,9 @@ export default defineConfig({
   dialect: "sqlite",
   schema: [
     "./customers/store.ts",
-    "./shared/outbox.ts",
-    "./shared/projection-store.ts",
-    "./shared/idempotency.ts",
+    "./shared/outbox/relay.ts",
+    "./shared/projection/tables.ts",
+    "./shared/http/idempotency.ts",
   ],
   out: "./migrations/customers",
 });

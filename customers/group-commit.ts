@@ -1,11 +1,16 @@
-import type { Db } from "./db";
-import { HttpError } from "./errors";
-import { type IdempotencyKey, prepareIdempotency, type StoredReply, writeOnce } from "./idempotency";
-import { savepointsOf } from "./savepoints";
+import { HttpError } from "../shared/http/errors";
+import {
+  type IdempotencyKey,
+  prepareIdempotency,
+  type StoredReply,
+  writeOnce,
+} from "../shared/http/idempotency";
+import type { Db } from "../shared/sqlite/db";
+import { savepointsOf } from "../shared/sqlite/savepoints";
 
 export type CommittedReply = StoredReply & { replayed: boolean };
 
-/** Commits writes like commitOnce (shared/idempotency.ts), many to one SQLite transaction (one fsync); see createGroupCommit. */
+/** Commits writes like commitOnce (shared/http/idempotency.ts), many to one SQLite transaction (one fsync); see createGroupCommit. */
 export type GroupCommit = (
   key: IdempotencyKey | null,
   now: Date,

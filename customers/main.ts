@@ -1,14 +1,19 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
-import { createAuthenticator, remoteSigningKeys } from "../shared/auth";
-import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/config";
-import { openDatabase } from "../shared/db";
-import { createLogger } from "../shared/log";
-import { createMetrics } from "../shared/metrics";
-import { createRecentIds } from "../shared/recent-ids";
-import { acquireInstanceLock, runMain, serveUntilSignalled, startStreamPlumbing } from "../shared/service";
+import { createAuthenticator, remoteSigningKeys } from "../shared/http/auth";
+import { createMetrics } from "../shared/http/metrics";
+import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/process/config";
+import { createLogger } from "../shared/process/log";
+import {
+  acquireInstanceLock,
+  runMain,
+  serveUntilSignalled,
+  startStreamPlumbing,
+} from "../shared/process/main";
+import { openDatabase } from "../shared/sqlite/db";
+import { createAccountsView } from "./accounts-view";
 import { createApp } from "./app";
-import { createAccountsView } from "./events";
+import { createRecentIds } from "./recent-ids";
 import { createCustomersStore } from "./store";
 
 const OWN_EVENTS_REMEMBERED = 20_000;

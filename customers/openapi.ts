@@ -1,5 +1,5 @@
-import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../shared/limits";
-import { COMMON_ROUTES, openApiDocument, type RouteDoc } from "../shared/openapi";
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../shared/http/limits";
+import { COMMON_ROUTES, openApiDocument, type RouteDoc } from "../shared/http/openapi";
 import {
   customerResponse,
   customerSchemas,

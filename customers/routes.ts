@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
-import type { Authenticate, Caller } from "../shared/auth";
-import { parseJsonBody, parseQuery, pathId } from "../shared/http";
-import { idempotencyKeyOf, replyResponse } from "../shared/idempotency";
-import type { InputLimits } from "../shared/limits";
-import { appendToOutbox, type OutboxRelay } from "../shared/outbox";
-import { envelopeOf } from "../shared/wire";
+import { envelopeOf } from "../shared/events/wire";
+import type { Authenticate, Caller } from "../shared/http/auth";
+import { parseJsonBody, parseQuery, pathId } from "../shared/http/conventions";
+import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
+import type { InputLimits } from "../shared/http/limits";
+import { appendToOutbox, type OutboxRelay } from "../shared/outbox/relay";
 import {
   checkAccountForNewCustomer,
   checkOwnAccount,

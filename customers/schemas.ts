@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { calendarDate, cents, currency, decimalId } from "../shared/events";
-import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/limits";
+import { calendarDate, cents, currency, decimalId } from "../shared/events/schemas";
+import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/http/limits";
 
 /** The request schemas, with the configured name and page size limits. */
 export function customerSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {

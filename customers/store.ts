@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Db } from "../shared/db";
-import { createGroupCommit } from "../shared/group-commit";
-import type { IdempotencyKey, StoredReply } from "../shared/idempotency";
-import { prepareOutboxAppend } from "../shared/outbox";
+import type { IdempotencyKey, StoredReply } from "../shared/http/idempotency";
+import { prepareOutboxAppend } from "../shared/outbox/relay";
+import type { Db } from "../shared/sqlite/db";
+import { createGroupCommit } from "./group-commit";
 
 /** Accounts as customers knows them: learnt from AccountCreated events, never asked of the accounts service. */
 export const knownAccounts = sqliteTable("known_accounts", {

@@ -1,4 +1,4 @@
-import { loadConfig } from "../shared/config";
+import { loadConfig } from "../shared/process/config";
 import { BAD_USAGE, type Command, createContext, DONE, FAILED, UsageError } from "./ops/cli";
 import { dlq } from "./ops/dlq";
 import { keys } from "./ops/keys";

@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { ConfigError, loadConfig, redisUrlOf } from "../shared/config";
-import { RedisServerMissingError, type RedisServerProcess, spawnRedisServer } from "../shared/redis-server";
-import { currentRuntime, runtimeCommand, serviceEnvironment } from "../shared/runtime";
+import { ConfigError, loadConfig, redisUrlOf } from "../shared/process/config";
+import { currentRuntime, runtimeCommand, serviceEnvironment } from "../shared/process/runtime";
+import { RedisServerMissingError, type RedisServerProcess, spawnRedisServer } from "./redis-server";
 
 // Runs the whole system for development: a local redis-server (unless REDIS_URL is set) and both services,
 // under the runtime running this script (npm start: Bun; npm run start:node, start:deno).

@@ -18,7 +18,7 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from "jose";
-import { CLOCK_TOLERANCE_SECONDS, TOKEN_ALGORITHM } from "../shared/auth";
+import { CLOCK_TOLERANCE_SECONDS, TOKEN_ALGORITHM } from "../../shared/http/auth";
 
 export type SigningKey = { kid: string; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
 

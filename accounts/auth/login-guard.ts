@@ -1,6 +1,6 @@
 import { isIPv6 } from "node:net";
-import { TooManyRequestsError } from "../shared/errors";
-import { createRateLimiter } from "../shared/rate-limit";
+import { TooManyRequestsError } from "../../shared/http/errors";
+import { createRateLimiter } from "./rate-limit";
 
 export type LoginLimits = { windowSeconds: number; maxFailuresPerUser: number; maxAttemptsPerClient: number };
 

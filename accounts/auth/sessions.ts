@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNotNull, isNull, lt, ne } from "drizzle-orm";
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Db } from "../shared/db";
-import { users } from "./store";
+import type { Db } from "../../shared/sqlite/db";
+import { users } from "../store";
 
 /**
  * Refresh tokens, one row each, stored only as a SHA-256 hash. Every refresh replaces the token with a new

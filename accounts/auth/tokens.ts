@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
-import { type Authenticate, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/auth";
-import { AuthError } from "../shared/errors";
+import { type Authenticate, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/http/auth";
+import { AuthError } from "../../shared/http/errors";
 import type { SigningKey } from "./keys";
 
 /** A signed access token for `username`, valid for `ttlSeconds` from `now`. */

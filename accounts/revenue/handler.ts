@@ -1,4 +1,3 @@
-import type { Db } from "../shared/db";
 import {
   type AppliedEntry,
   createProjection,
@@ -6,9 +5,10 @@ import {
   type HandlerOutcome,
   type Projection,
   RejectedEvent,
-} from "../shared/projection";
-import { createReadModel, type ReadModel } from "./read-model";
-import type { Customer } from "./store";
+} from "../../shared/projection/projection";
+import type { Db } from "../../shared/sqlite/db";
+import type { Customer } from "../store";
+import { createReadModel, type ReadModel } from "./batch-session";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
@@ -40,7 +40,7 @@ export function createRevenueProjection(deps: {
   });
 }
 
-// Every rule here has its twin in accounts/fold.ts; change both together.
+// Every rule here has its twin in test/support/revenue-fold.ts (the property tests hold them to each other); change both together.
 function applyRevenueEvent(readModel: ReadModel, entry: AppliedEntry): HandlerOutcome {
   const { event } = entry;
   switch (event.type) {

@@ -1,11 +1,11 @@
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type SQL, sql } from "drizzle-orm";
-import { connectDatabase, openDatabase } from "../shared/db";
-import { type ConsumerPoint, detectGap, inspectStream } from "../shared/gap";
-import type { Redis } from "../shared/redis";
-import { compareStreamIds, type RawEntry } from "../shared/wire";
-import { ACCOUNTS_PROJECTION, ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./consumer";
+import { compareStreamIds, type RawEntry } from "../../shared/events/wire";
+import { connectDatabase, openDatabase } from "../../shared/sqlite/db";
+import { type ConsumerPoint, detectGap, inspectStream } from "../../shared/stream/gap";
+import type { Redis } from "../../shared/stream/redis";
+import { ACCOUNTS_PROJECTION, ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES, createRevenueProjection } from "./handler";
 
 /** The read model's tables and the columns that must match (times of recording aside). */
 const COMPARED: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import type { Config } from "../../shared/config";
-import { createLogger } from "../../shared/log";
-import { connectRedis, type Redis, redisTargetOf, whenReady } from "../../shared/redis";
+import type { Config } from "../../shared/process/config";
+import { createLogger } from "../../shared/process/log";
+import { connectRedis, type Redis, redisTargetOf, whenReady } from "../../shared/stream/redis";
 
 /** Exit codes of every command: 0 done, 1 failed, 2 bad usage. */
 export const DONE = 0;

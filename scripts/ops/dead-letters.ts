@@ -1,7 +1,7 @@
-import type { Redis } from "../../shared/redis";
+import type { Redis } from "../../shared/stream/redis";
 import { Failure } from "./cli";
 
-/** One entry of `<STREAM_KEY>:dlq`, as shared/projection.ts writes it; a field anyone left out is null. */
+/** One entry of `<STREAM_KEY>:dlq`, as shared/projection/projection.ts writes it; a field anyone left out is null. */
 export type DeadLetter = {
   id: string;
   deadLetterId: string | null;

@@ -1,4 +1,4 @@
-import { deadLetterStreamOf } from "../../shared/outbox";
+import { deadLetterStreamOf } from "../../shared/outbox/relay";
 import {
   type Command,
   type Context,

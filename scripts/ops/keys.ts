@@ -1,4 +1,9 @@
-import { describeKeyFile, KeyRotationRefused, rotateKeyFile, signingKeyFileOf } from "../../accounts/keys";
+import {
+  describeKeyFile,
+  KeyRotationRefused,
+  rotateKeyFile,
+  signingKeyFileOf,
+} from "../../accounts/auth/keys";
 import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
 
 export const keys: Command = {

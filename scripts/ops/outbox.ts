@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { connectDatabase } from "../../shared/db";
-import { outboxBacklog } from "../../shared/outbox";
+import { outboxBacklog } from "../../shared/outbox/relay";
+import { connectDatabase } from "../../shared/sqlite/db";
 import { ageOf, type Command, DONE, FAILED, Failure, parseOptions, positionals } from "./cli";
 import { SERVICES } from "./stream";
 

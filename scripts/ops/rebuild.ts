@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { RebuildRefused, rebuildAccountsReadModel, removeLeftovers } from "../../accounts/rebuild";
+import { RebuildRefused, rebuildAccountsReadModel, removeLeftovers } from "../../accounts/revenue/rebuild";
 import { type Command, DONE, FAILED, Failure, parseOptions, positionals, UsageError } from "./cli";
 
 export const rebuild: Command = {

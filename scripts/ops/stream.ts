@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { openDatabase } from "../../shared/db";
-import { detectGap, entriesReadAccepting, inspectStream, positionsKeyOf } from "../../shared/gap";
-import { deadLetterStreamOf } from "../../shared/outbox";
-import { acknowledgeGap, checkpoints } from "../../shared/projection-store";
-import type { Redis } from "../../shared/redis";
-import { compareStreamIds } from "../../shared/wire";
+import { compareStreamIds } from "../../shared/events/wire";
+import { deadLetterStreamOf } from "../../shared/outbox/relay";
+import { acknowledgeGap, checkpoints } from "../../shared/projection/tables";
+import { openDatabase } from "../../shared/sqlite/db";
+import { detectGap, entriesReadAccepting, inspectStream, positionsKeyOf } from "../../shared/stream/gap";
+import type { Redis } from "../../shared/stream/redis";
 import { type Command, DONE, FAILED, isStreamId, parseOptions, positionals, UsageError } from "./cli";
 
 export const SERVICES = ["customers", "accounts"] as const;

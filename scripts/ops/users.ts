@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
+import { hashPassword } from "../../accounts/auth/password";
+import { passwordProblems } from "../../accounts/auth/password-policy";
+import { createSessionStore } from "../../accounts/auth/sessions";
 import { accountCreated } from "../../accounts/domain";
-import { hashPassword } from "../../accounts/password";
-import { passwordProblems } from "../../accounts/password-policy";
 import { accountSchemas } from "../../accounts/schemas";
-import { createSessionStore } from "../../accounts/sessions";
 import { createAccountsStore } from "../../accounts/store";
-import { inputLimitsOf } from "../../shared/config";
-import { openDatabase, type SqliteDatabase } from "../../shared/db";
-import { envelopeOf } from "../../shared/wire";
+import { envelopeOf } from "../../shared/events/wire";
+import { inputLimitsOf } from "../../shared/process/config";
+import { openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
 import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
 import { readPassword } from "./password";
 

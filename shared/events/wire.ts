@@ -6,7 +6,7 @@ import {
   eventOf,
   PAYLOAD_SCHEMAS,
   UPCASTERS,
-} from "./events";
+} from "./schemas";
 
 /**
  * The stream entry format. `EventTypeName` and `Payload` are the legacy system's fields (its consumers

@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
+import { decimalId } from "../events/schemas";
+import type { Logger } from "../process/log";
+import { duplicateKeyIn } from "./duplicate-keys";
 import { AuthError, HttpError, TooManyRequestsError, ValidationError } from "./errors";
-import { decimalId } from "./events";
-import { duplicateKeyIn } from "./json";
-import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 
 const PROBLEM_TYPE = "application/problem+json";
@@ -269,7 +269,7 @@ export function clientAddressOf(
     const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
-  // Node.js (srvx, under Elysia's adapter) and Deno (shared/serve.ts) put it on the request as `ip`.
+  // Node.js (srvx, under Elysia's adapter) and Deno (shared/http/serve.ts) put it on the request as `ip`.
   const ip = (request as { ip?: unknown }).ip;
   if (typeof ip === "string" && ip !== "") return ip;
   try {

@@ -1,4 +1,4 @@
-/** An error domain code throws to end a request with a given status, mapped to a problem body by shared/http. */
+/** An error domain code throws to end a request with a given status, mapped to a problem body by shared/http/conventions.ts. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,

@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
-import type { Consumer } from "./consumer";
-import { type Db, sqliteDriverName } from "./db";
-import { outboxBacklog } from "./outbox";
-import { type Redis, recoverIfSilent } from "./redis";
-import { currentRuntime } from "./runtime";
+import { outboxBacklog } from "../outbox/relay";
+import { currentRuntime } from "../process/runtime";
+import type { Consumer } from "../projection/consumer";
+import { type Db, sqliteDriverName } from "../sqlite/db";
+import { type Redis, recoverIfSilent } from "../stream/redis";
 
 export type HealthDeps = {
   db: Db;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, lt, sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Db } from "./db";
+import type { Db } from "../sqlite/db";
 import { ValidationError } from "./errors";
 
 /** The first response to each (user, Idempotency-Key), replayed for a retry of the same request. */
@@ -101,7 +101,7 @@ export function prepareIdempotency(db: Db) {
   };
 }
 
-/** commitOnce's work inside a transaction the caller holds (see shared/group-commit.ts). */
+/** commitOnce's work inside a transaction the caller holds (see customers/group-commit.ts). */
 export function writeOnce(
   statements: IdempotencyStatements,
   tx: Db,

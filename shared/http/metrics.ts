@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ConsumerStatus } from "./consumer";
-import type { BatchResult } from "./projection";
+import type { ConsumerStatus } from "../projection/consumer";
+import type { BatchResult } from "../projection/projection";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { currentRuntime } from "./runtime";
+import { currentRuntime } from "../process/runtime";
 
 /** An Elysia app as this module serves it (Elysia's own type is too specific to each app to name here). */
 export type ServableApp = {

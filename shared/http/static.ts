@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Elysia } from "elysia";
-import { problem } from "./http";
+import { problem } from "./conventions";
 
 /** The browser pages' sources (web/) and the scripts `npm run build:web` bundles from them (web/build/). */
-export const WEB_DIR = fileURLToPath(new URL("../web/", import.meta.url));
+export const WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
 
 /** A file served as it is, or with `{{NAME}}` placeholders filled from `vars` (HTML-escaped). */
 export type Asset = { route: string; file: string; contentType: string; vars?: Record<string, string> };

@@ -1,12 +1,12 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { createBackoff, createWakeableSleep } from "./backoff";
-import type { Db } from "./db";
-import { withoutFsync } from "./durability";
-import { domainEvent } from "./events";
-import type { Logger } from "./log";
-import { type Redis, recoverIfSilent, whenReady } from "./redis";
-import { type EventEnvelope, encodeEnvelope } from "./wire";
+import { domainEvent } from "../events/schemas";
+import { type EventEnvelope, encodeEnvelope } from "../events/wire";
+import type { Logger } from "../process/log";
+import type { Db } from "../sqlite/db";
+import { withoutFsync } from "../sqlite/durability";
+import { createBackoff, createWakeableSleep } from "../stream/backoff";
+import { type Redis, recoverIfSilent, whenReady } from "../stream/redis";
 
 /** Events written in the same transaction as the rows they describe, waiting to be put on the stream. */
 export const outbox = sqliteTable("outbox", {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { InputLimits } from "./limits";
+import type { InputLimits } from "../http/limits";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");

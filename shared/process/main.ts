@@ -1,15 +1,15 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { Metrics } from "../http/metrics";
+import { listen, type ServableApp } from "../http/serve";
+import { createOutboxRelay, outboxBacklog } from "../outbox/relay";
+import { startConsumer } from "../projection/consumer";
+import type { BatchResult, Projection } from "../projection/projection";
+import type { Db } from "../sqlite/db";
+import { createStreamReader } from "../stream/reader";
+import { closeRedis, connectRedis, redisTargetOf } from "../stream/redis";
 import type { Config } from "./config";
-import { startConsumer } from "./consumer";
-import type { Db } from "./db";
 import type { Logger } from "./log";
-import type { Metrics } from "./metrics";
-import { createOutboxRelay, outboxBacklog } from "./outbox";
-import type { BatchResult, Projection } from "./projection";
-import { closeRedis, connectRedis, redisTargetOf } from "./redis";
-import { listen, type ServableApp } from "./serve";
-import { createStreamReader } from "./stream";
 
 type Closer = { name: string; close(): unknown };
 

@@ -14,7 +14,7 @@ export function currentRuntime(): Runtime {
   return "node";
 }
 
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = join(import.meta.dirname, "..", "..");
 
 /**
  * The command line that runs the TypeScript file `script` under `runtime`: Bun and Deno run TypeScript

@@ -1,10 +1,10 @@
-import { createBackoff, createWakeableSleep } from "./backoff";
-import { detectGap, type Gap, inspectStream, positionsKeyOf } from "./gap";
-import type { Logger } from "./log";
+import type { RawEntry } from "../events/wire";
+import type { Logger } from "../process/log";
+import { createBackoff, createWakeableSleep } from "../stream/backoff";
+import { detectGap, type Gap, inspectStream, positionsKeyOf } from "../stream/gap";
+import type { StreamReader } from "../stream/reader";
+import { type Redis, recoverIfSilent, whenReady } from "../stream/redis";
 import type { BatchResult, Projection } from "./projection";
-import { type Redis, recoverIfSilent, whenReady } from "./redis";
-import type { StreamReader } from "./stream";
-import type { RawEntry } from "./wire";
 
 export type ConsumerStatus = {
   position: string;

@@ -1,8 +1,17 @@
 import { and, eq, lt, sql } from "drizzle-orm";
-import { changesOf, type Db } from "./db";
-import { withoutFsync } from "./durability";
-import { EVENT_TYPES, type EventType } from "./events";
-import { appendDeadLetter } from "./outbox";
+import { EVENT_TYPES, type EventType } from "../events/schemas";
+import {
+  compareStreamIds,
+  type DecodedEntry,
+  decodeEntry,
+  FIELD,
+  type RawEntry,
+  typeOfEntry,
+} from "../events/wire";
+import { appendDeadLetter } from "../outbox/relay";
+import { changesOf, type Db } from "../sqlite/db";
+import { withoutFsync } from "../sqlite/durability";
+import { savepointsOf } from "../sqlite/savepoints";
 import {
   bulkProcessedRecorder,
   checkpoints,
@@ -10,9 +19,7 @@ import {
   parkedEntries,
   processedEvents,
   START_OF_STREAM,
-} from "./projection-store";
-import { savepointsOf } from "./savepoints";
-import { compareStreamIds, type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "./wire";
+} from "./tables";
 
 export type AppliedEntry = Extract<DecodedEntry, { ok: true }>;
 

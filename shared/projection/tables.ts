@@ -1,6 +1,6 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { bulkInserter } from "./bulk-writes";
-import type { Db } from "./db";
+import { bulkInserter } from "../sqlite/bulk-writes";
+import type { Db } from "../sqlite/db";
 
 /** Where a fresh consumer starts: before the first entry. */
 export const START_OF_STREAM = "0-0";
@@ -10,7 +10,7 @@ export const checkpoints = sqliteTable("checkpoints", {
   consumer: text("consumer").primaryKey(),
   position: text("position").notNull(),
   updatedAt: text("updated_at").notNull(),
-  /** An operator accepted that the stream lost entries up to this ID (see shared/gap.ts). */
+  /** An operator accepted that the stream lost entries up to this ID (see shared/stream/gap.ts). */
   gapAcknowledgedThrough: text("gap_acknowledged_through"),
   /** Entries read so far (applied, skipped or dead-lettered): with XINFO's entries-added, the lag. */
   entriesRead: integer("entries_read").notNull().default(0),
@@ -48,7 +48,7 @@ export const parkedEntries = sqliteTable(
 
 /**
  * Records an operator's acceptance that entries up to `through` are gone from the stream; `entriesRead`
- * becomes the count as if they had been read (see shared/gap.ts entriesReadAccepting).
+ * becomes the count as if they had been read (see shared/stream/gap.ts entriesReadAccepting).
  */
 export function acknowledgeGap(
   db: Db,

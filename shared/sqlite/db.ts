@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import { currentRuntime, type Runtime } from "./runtime";
+import { currentRuntime, type Runtime } from "../process/runtime";
 
 /** drizzle's common synchronous SQLite API: store code is written against this, not a driver. */
 export type Db = BaseSQLiteDatabase<"sync", unknown>;
@@ -40,11 +40,11 @@ export type SqliteDriver = {
 export async function loadSqliteDriver(runtime: Runtime): Promise<SqliteDriver> {
   switch (runtime) {
     case "bun":
-      return (await import("./sqlite/bun")).bunSqlite;
+      return (await import("./drivers/bun")).bunSqlite;
     case "node":
-      return (await import("./sqlite/better-sqlite3")).betterSqlite3;
+      return (await import("./drivers/better-sqlite3")).betterSqlite3;
     case "deno":
-      return (await import("./sqlite/node-sqlite")).nodeSqlite;
+      return (await import("./drivers/node-sqlite")).nodeSqlite;
   }
 }
 

@@ -1,5 +1,5 @@
+import { compareStreamIds } from "../events/wire";
 import type { Redis } from "./redis";
-import { compareStreamIds } from "./wire";
 
 /** What XINFO STREAM says about the stream, as far as gaps are concerned; null when the key is missing. */
 export type StreamState = {

@@ -1,5 +1,5 @@
+import type { RawEntry } from "../events/wire";
 import { type Redis, whenReady } from "./redis";
-import type { RawEntry } from "./wire";
 
 export class StalledReadError extends Error {
   override name = "StalledReadError";

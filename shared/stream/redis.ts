@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import Redis from "ioredis";
-import { type Config, redisUrlOf } from "./config";
-import type { Logger } from "./log";
+import { type Config, redisUrlOf } from "../process/config";
+import type { Logger } from "../process/log";
 
 export type { Redis };
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { accountCreated, accountView, checkAccountReadable, parseDevUsers } from "../../accounts/domain";
 import type { AccountView } from "../../accounts/schemas";
-import { AuthError, NotFoundError } from "../../shared/errors";
-import { domainEvent } from "../../shared/events";
+import { domainEvent } from "../../shared/events/schemas";
+import { AuthError, NotFoundError } from "../../shared/http/errors";
 import { thrownBy } from "../support/errors";
 import { legacyWire } from "../support/fixtures";
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createAccountsView } from "../../customers/events";
+import { createAccountsView } from "../../customers/accounts-view";
 import { insertCustomer } from "../../customers/store";
-import { openDatabase } from "../../shared/db";
-import type { RawEntry } from "../../shared/wire";
+import type { RawEntry } from "../../shared/events/wire";
+import { openDatabase } from "../../shared/sqlite/db";
 import { tempDir } from "../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "customers");

@@ -9,8 +9,8 @@ import {
   unknownCustomer,
   unknownCustomerReference,
 } from "../../customers/domain";
-import { AuthError, NotFoundError, ValidationError } from "../../shared/errors";
-import { domainEvent } from "../../shared/events";
+import { domainEvent } from "../../shared/events/schemas";
+import { AuthError, NotFoundError, ValidationError } from "../../shared/http/errors";
 import { thrownBy } from "../support/errors";
 
 const user1 = { username: "user1" };

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { createGroupCommit, type GroupCommit } from "../../customers/group-commit";
 import { knownAccounts } from "../../customers/store";
-import type { Db } from "../../shared/db";
-import { openDatabase, type SqliteDatabase } from "../../shared/db";
-import { NotFoundError } from "../../shared/errors";
-import { createGroupCommit, type GroupCommit } from "../../shared/group-commit";
-import type { IdempotencyKey } from "../../shared/idempotency";
+import { NotFoundError } from "../../shared/http/errors";
+import type { IdempotencyKey } from "../../shared/http/idempotency";
+import type { Db } from "../../shared/sqlite/db";
+import { openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
 import { tempDir } from "../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "customers");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { createRecentIds } from "../../shared/recent-ids";
+import { createRecentIds } from "../../customers/recent-ids";
 
 describe("recent ids", () => {
   test("holds the last `limit` ids added and forgets the oldest first", () => {

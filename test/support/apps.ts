@@ -5,14 +5,14 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { SignJWT } from "jose";
 import { uuidv7 } from "uuidv7";
 import { createApp as createAccountsApp } from "../../accounts/app";
-import { issueToken } from "../../accounts/auth";
-import { createRevenueProjection } from "../../accounts/consumer";
+import { type KeyRing, openKeyRing, type SigningKey } from "../../accounts/auth/keys";
+import { createLoginGuard, type LoginLimits } from "../../accounts/auth/login-guard";
+import { createSessionStore, refreshTokens } from "../../accounts/auth/sessions";
+import { issueToken } from "../../accounts/auth/tokens";
 import { accountCreated } from "../../accounts/domain";
-import { type KeyRing, openKeyRing, type SigningKey } from "../../accounts/keys";
 import { createChangeHub } from "../../accounts/live";
-import { createLoginGuard, type LoginLimits } from "../../accounts/login-guard";
+import { createRevenueProjection } from "../../accounts/revenue/handler";
 import { seedDevelopmentUsers } from "../../accounts/seed";
-import { createSessionStore, refreshTokens } from "../../accounts/sessions";
 import {
   accounts,
   customers as accountsCustomers,
@@ -20,20 +20,20 @@ import {
   createAccountsStore,
   users,
 } from "../../accounts/store";
+import { createAccountsView } from "../../customers/accounts-view";
 import { createApp as createCustomersApp } from "../../customers/app";
-import { createAccountsView } from "../../customers/events";
 import { createCustomersStore, customers, invoices, knownAccounts } from "../../customers/store";
-import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/auth";
-import { loadConfig } from "../../shared/config";
-import { type Db, openDatabase, type SqliteDatabase } from "../../shared/db";
-import type { DomainEvent } from "../../shared/events";
-import { idempotencyKeys } from "../../shared/idempotency";
-import { createLogger } from "../../shared/log";
-import { createMetrics } from "../../shared/metrics";
-import { outbox } from "../../shared/outbox";
-import type { BatchResult, Projection } from "../../shared/projection";
-import { startStreamPlumbing } from "../../shared/service";
-import { compareStreamIds, encodeEnvelope, envelopeOf } from "../../shared/wire";
+import type { DomainEvent } from "../../shared/events/schemas";
+import { compareStreamIds, encodeEnvelope, envelopeOf } from "../../shared/events/wire";
+import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/http/auth";
+import { idempotencyKeys } from "../../shared/http/idempotency";
+import { createMetrics } from "../../shared/http/metrics";
+import { outbox } from "../../shared/outbox/relay";
+import { loadConfig } from "../../shared/process/config";
+import { createLogger } from "../../shared/process/log";
+import { startStreamPlumbing } from "../../shared/process/main";
+import type { BatchResult, Projection } from "../../shared/projection/projection";
+import { type Db, openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
 import type { Reply } from "./api";
 import { eventually, startRedis, tempDir } from "./resources";
 

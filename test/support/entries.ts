@@ -1,4 +1,4 @@
-import type { RawEntry } from "../../shared/wire";
+import type { RawEntry } from "../../shared/events/wire";
 
 /** Stream entries in the wire format, for feeding projections and folds directly. */
 export const ENTRY_TIME = "2026-11-24T10:00:00.000Z";

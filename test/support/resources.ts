@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { type RedisServerProcess, spawnRedisServer } from "../../shared/redis-server";
+import { type RedisServerProcess, spawnRedisServer } from "../../scripts/redis-server";
 
 /** A port nobody listens on right now. */
 export function freePort(): number {

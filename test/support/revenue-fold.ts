@@ -1,5 +1,5 @@
-import { EVENT_TYPES, type EventType } from "../shared/events";
-import { type DecodedEntry, decodeEntry, type RawEntry, typeOfEntry } from "../shared/wire";
+import { EVENT_TYPES, type EventType } from "../../shared/events/schemas";
+import { type DecodedEntry, decodeEntry, type RawEntry, typeOfEntry } from "../../shared/events/wire";
 
 export type FoldedCustomer = { accountId: number; name: string; total: number };
 
@@ -33,7 +33,7 @@ type Outcome = { applied: true; resolves?: string } | { parkOn: string } | { rej
 
 /**
  * The accounts read model computed from stream entries in stream order, without a database: what
- * createRevenueProjection (accounts/consumer.ts over shared/projection.ts) must end with, however the
+ * createRevenueProjection (accounts/revenue/handler.ts over shared/projection/projection.ts) must end with, however the
  * entries were batched. `accounts` are the ids of the accounts that exist (deleted ones too: the
  * projection does not look at account deletions).
  */

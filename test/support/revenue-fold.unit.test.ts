@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { foldRevenue } from "../../accounts/fold";
 import {
   customerDeletedEntry,
   customerEntry,
@@ -8,7 +7,8 @@ import {
   entry,
   invoiceDeletedEntry,
   invoiceEntry,
-} from "../support/entries";
+} from "./entries";
+import { foldRevenue } from "./revenue-fold";
 
 const created_date = ENTRY_TIME;
 

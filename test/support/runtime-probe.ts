@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import { hashPassword, verifyPassword } from "../../accounts/password";
+import { hashPassword, verifyPassword } from "../../accounts/auth/password";
 import { createAccountsStore, users } from "../../accounts/store";
-import { openDatabase, sqliteDriverName } from "../../shared/db";
-import { currentRuntime } from "../../shared/runtime";
+import { currentRuntime } from "../../shared/process/runtime";
+import { openDatabase, sqliteDriverName } from "../../shared/sqlite/db";
 
 // Run under Bun, Node.js or Deno by the cross-runtime tests; prints one JSON line with what it found.
 //   hash <password>                  the hash this runtime makes

@@ -2,7 +2,7 @@ import { openSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type Redis from "ioredis";
-import { parseRuntime, runtimeCommand, serviceEnvironment } from "../../shared/runtime";
+import { parseRuntime, runtimeCommand, serviceEnvironment } from "../../shared/process/runtime";
 import { eventually, freePort, type TestRedis, tempDir } from "./resources";
 
 const ROOT = join(import.meta.dir, "..", "..");

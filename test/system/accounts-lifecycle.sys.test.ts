@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
-import type { DomainEvent } from "../../shared/events";
-import { encodeEnvelope, envelopeOf } from "../../shared/wire";
+import type { DomainEvent } from "../../shared/events/schemas";
+import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
 import { type AccountView, login, request } from "../support/api";
 import { expectProblem } from "../support/apps";
 import { startRedis, type TestRedis } from "../support/resources";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type SigningKey, signingKeyFileOf } from "../../accounts/keys";
+import { type SigningKey, signingKeyFileOf } from "../../accounts/auth/keys";
 import { login, request } from "../support/api";
 import { type AuthProblem, badAuthorization, expectProblem, signingKeyIn } from "../support/apps";
 import { startRedis, type TestRedis } from "../support/resources";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { uuidv7 } from "uuidv7";
-import { encodeEnvelope, envelopeOf } from "../../shared/wire";
+import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
 import { type AccountView, login, request } from "../support/api";
 import { stoppedAfterEachTest } from "../support/lifecycle";
 import { runOps } from "../support/ops";

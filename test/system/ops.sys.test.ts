@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
-import { openDatabase } from "../../shared/db";
-import type { DomainEvent } from "../../shared/events";
-import { deadLetterStreamOf } from "../../shared/outbox";
-import { encodeEnvelope, envelopeOf } from "../../shared/wire";
+import type { DomainEvent } from "../../shared/events/schemas";
+import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
+import { deadLetterStreamOf } from "../../shared/outbox/relay";
+import { openDatabase } from "../../shared/sqlite/db";
 import { type AccountView, login, request } from "../support/api";
 import { stoppedAfterEachTest } from "../support/lifecycle";
 import { runOps } from "../support/ops";

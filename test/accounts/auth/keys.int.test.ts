@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, jwtVerify } from "jose";
-import { issueToken } from "../../accounts/auth";
-import { describeKeyFile, KeyRotationRefused, openKeyRing, rotateKeyFile } from "../../accounts/keys";
-import { tempDir } from "../support/resources";
+import { describeKeyFile, KeyRotationRefused, openKeyRing, rotateKeyFile } from "../../../accounts/auth/keys";
+import { issueToken } from "../../../accounts/auth/tokens";
+import { tempDir } from "../../support/resources";
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressKey } from "../../accounts/login-guard";
+import { addressKey } from "../../../accounts/auth/login-guard";
 
 describe("addressKey", () => {
   test.each([

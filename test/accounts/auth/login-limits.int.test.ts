@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AccountsHarness, expectProblem, startAccountsApp } from "../support/apps";
+import { type AccountsHarness, expectProblem, startAccountsApp } from "../../support/apps";
 
 let app: AccountsHarness;
 

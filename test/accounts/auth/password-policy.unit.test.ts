@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { passwordProblems } from "../../accounts/password-policy";
+import { passwordProblems } from "../../../accounts/auth/password-policy";
 
 describe("passwordProblems", () => {
   test("accepts a long passphrase", () => {

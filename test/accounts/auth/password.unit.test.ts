@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hashPassword, parsePhc, portableHasher, verifyPassword } from "../../accounts/password";
+import { hashPassword, parsePhc, portableHasher, verifyPassword } from "../../../accounts/auth/password";
 
 describe("password hashes (argon2id, PHC strings)", () => {
   test("a hash verifies its password and no other", async () => {

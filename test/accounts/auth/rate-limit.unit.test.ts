@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { createRateLimiter, type RateDecision } from "../../shared/rate-limit";
+import { createRateLimiter, type RateDecision } from "../../../accounts/auth/rate-limit";
 
 describe("createRateLimiter", () => {
   test("allows `limit` hits in a window, then refuses with the seconds left, then allows again", () => {

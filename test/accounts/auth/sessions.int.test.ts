@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { refreshTokens } from "../../accounts/sessions";
-import { SECURITY_HEADERS } from "../../shared/http";
-import { type AccountsHarness, expectProblem, rejects, startAccountsApp } from "../support/apps";
+import { refreshTokens } from "../../../accounts/auth/sessions";
+import { SECURITY_HEADERS } from "../../../shared/http/conventions";
+import { type AccountsHarness, expectProblem, rejects, startAccountsApp } from "../../support/apps";
 
 let app: AccountsHarness;
 

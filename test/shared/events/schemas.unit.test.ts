@@ -7,7 +7,7 @@ import {
   domainEvent,
   EVENT_TYPES,
   MAX_INVOICE_CENTS,
-} from "../../shared/events";
+} from "../../../shared/events/schemas";
 
 const firstMessage = (result: { success: boolean; error?: { issues: { message: string }[] } }) =>
   result.error?.issues[0]?.message;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CURRENT_VERSIONS, type DomainEvent } from "../../shared/events";
+import { CURRENT_VERSIONS, type DomainEvent } from "../../../shared/events/schemas";
 import {
   compareStreamIds,
   decodeEntry,
@@ -7,8 +7,8 @@ import {
   envelopeOf,
   type RawEntry,
   typeOfEntry,
-} from "../../shared/wire";
-import { legacyWire } from "../support/fixtures";
+} from "../../../shared/events/wire";
+import { legacyWire } from "../../support/fixtures";
 
 const readLegacyEntries = () => legacyWire().entries_as_written_by_legacy_customers_service;
 

@@ -8,8 +8,8 @@ import {
   remoteSigningKeys,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
-} from "../../shared/auth";
-import { AuthError } from "../../shared/errors";
+} from "../../../shared/http/auth";
+import { AuthError } from "../../../shared/http/errors";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

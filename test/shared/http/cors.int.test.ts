@@ -5,7 +5,7 @@ import {
   DASHBOARD_ORIGIN,
   startAccountsApp,
   startCustomersApp,
-} from "../support/apps";
+} from "../../support/apps";
 
 let accounts: AccountsHarness;
 let customers: CustomersHarness;

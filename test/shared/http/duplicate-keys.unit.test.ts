@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { duplicateKeyIn } from "../../shared/json";
+import { duplicateKeyIn } from "../../../shared/http/duplicate-keys";
 
 describe("duplicateKeyIn", () => {
   test.each([

@@ -4,7 +4,7 @@ import {
   type CustomersHarness,
   startAccountsApp,
   startCustomersApp,
-} from "../support/apps";
+} from "../../support/apps";
 
 let accounts: AccountsHarness;
 let customers: CustomersHarness;

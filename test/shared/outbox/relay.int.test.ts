@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../shared/db";
-import type { DomainEvent } from "../../shared/events";
-import { createLogger } from "../../shared/log";
+import type { DomainEvent } from "../../../shared/events/schemas";
+import { decodeEntry, type EventEnvelope, encodeEnvelope, envelopeOf } from "../../../shared/events/wire";
 import {
   appendDeadLetter,
   appendToOutbox,
@@ -10,13 +9,14 @@ import {
   deadLetterStreamOf,
   type OutboxRelay,
   outboxBacklog,
-} from "../../shared/outbox";
-import { connectRedis } from "../../shared/redis";
-import { decodeEntry, type EventEnvelope, encodeEnvelope, envelopeOf } from "../../shared/wire";
-import { startProxy, type TcpProxy } from "../support/proxy";
-import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from "../support/resources";
+} from "../../../shared/outbox/relay";
+import { createLogger } from "../../../shared/process/log";
+import { openDatabase, type SqliteDatabase } from "../../../shared/sqlite/db";
+import { connectRedis } from "../../../shared/stream/redis";
+import { startProxy, type TcpProxy } from "../../support/proxy";
+import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from "../../support/resources";
 
-const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "customers");
+const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "customers");
 const logger = createLogger("test", "silent");
 const cleanups: (() => unknown)[] = [];
 

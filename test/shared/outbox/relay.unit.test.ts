@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { deadLetterStreamOf, supportsIdempotentXadd, xaddArguments } from "../../shared/outbox";
+import { deadLetterStreamOf, supportsIdempotentXadd, xaddArguments } from "../../../shared/outbox/relay";
 
 describe("idempotent XADD", () => {
   test.each([

@@ -5,7 +5,7 @@ import {
   dashboardOriginsOf,
   loadConfig,
   redisUrlOf,
-} from "../../shared/config";
+} from "../../../shared/process/config";
 
 const errorOf = (env: Record<string, string | undefined>): ConfigError => {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { createLogger } from "../../shared/log";
+import { createLogger } from "../../../shared/process/log";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

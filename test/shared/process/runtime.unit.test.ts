@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BUN_ASSUMED_RAM_BYTES, serviceEnvironment } from "../../shared/runtime";
+import { BUN_ASSUMED_RAM_BYTES, serviceEnvironment } from "../../../shared/process/runtime";
 
 describe("serviceEnvironment", () => {
   test("under Bun, tells JavaScriptCore to size its heap for 512 MiB", () => {

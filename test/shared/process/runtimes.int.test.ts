@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { RUNTIMES, type Runtime, runtimeCommand } from "../../shared/runtime";
-import { tempDir } from "../support/resources";
+import { RUNTIMES, type Runtime, runtimeCommand } from "../../../shared/process/runtime";
+import { tempDir } from "../../support/resources";
 
 // The same code under each runtime as a real process (test/support/runtime-probe.ts): what one runtime
 // writes (SQLite files, password hashes), the others read.
-const ROOT = join(import.meta.dir, "..", "..");
+const ROOT = join(import.meta.dir, "..", "..", "..");
 const PROBE = join(ROOT, "test", "support", "runtime-probe.ts");
 const MIGRATIONS = join(ROOT, "migrations", "accounts");
 const dir = tempDir("streamledger-runtimes-");

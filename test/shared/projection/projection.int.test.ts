@@ -2,18 +2,23 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
-import { createRevenueProjection } from "../../accounts/consumer";
-import { accountCreated } from "../../accounts/domain";
-import { accounts, createAccountsStore, customers, invoices } from "../../accounts/store";
-import { openDatabase, type SqliteDatabase } from "../../shared/db";
-import { outbox } from "../../shared/outbox";
-import { createProjection, type Projection } from "../../shared/projection";
-import { deadLetters, parkedEntries, processedEvents, START_OF_STREAM } from "../../shared/projection-store";
-import { envelopeOf, type RawEntry } from "../../shared/wire";
-import { customerEntry, ENTRY_TIME, entry, invoiceEntry } from "../support/entries";
-import { tempDir } from "../support/resources";
+import { accountCreated } from "../../../accounts/domain";
+import { createRevenueProjection } from "../../../accounts/revenue/handler";
+import { accounts, createAccountsStore, customers, invoices } from "../../../accounts/store";
+import { envelopeOf, type RawEntry } from "../../../shared/events/wire";
+import { outbox } from "../../../shared/outbox/relay";
+import { createProjection, type Projection } from "../../../shared/projection/projection";
+import {
+  deadLetters,
+  parkedEntries,
+  processedEvents,
+  START_OF_STREAM,
+} from "../../../shared/projection/tables";
+import { openDatabase, type SqliteDatabase } from "../../../shared/sqlite/db";
+import { customerEntry, ENTRY_TIME, entry, invoiceEntry } from "../../support/entries";
+import { tempDir } from "../../support/resources";
 
-const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "accounts");
+const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "accounts");
 const at = new Date("2026-11-24T10:00:00.000Z");
 const cleanups: (() => void)[] = [];
 

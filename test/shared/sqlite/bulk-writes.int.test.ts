@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { asc } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { bulkAdder, bulkInserter } from "../../shared/bulk-writes";
-import { connectDatabase } from "../../shared/db";
-import { tempDir } from "../support/resources";
+import { bulkAdder, bulkInserter } from "../../../shared/sqlite/bulk-writes";
+import { connectDatabase } from "../../../shared/sqlite/db";
+import { tempDir } from "../../support/resources";
 
 const totals = sqliteTable("totals", {
   id: integer("id").primaryKey(),

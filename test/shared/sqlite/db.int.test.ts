@@ -2,10 +2,10 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { openDatabase } from "../../shared/db";
-import { tempDir } from "../support/resources";
+import { openDatabase } from "../../../shared/sqlite/db";
+import { tempDir } from "../../support/resources";
 
-const MIGRATIONS = join(import.meta.dir, "..", "..", "migrations", "accounts");
+const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "accounts");
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();

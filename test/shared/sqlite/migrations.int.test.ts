@@ -2,10 +2,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { changesOf, openDatabase } from "../../shared/db";
-import { tempDir } from "../support/resources";
+import { changesOf, openDatabase } from "../../../shared/sqlite/db";
+import { tempDir } from "../../support/resources";
 
-const ROOT = join(import.meta.dir, "..", "..");
+const ROOT = join(import.meta.dir, "..", "..", "..");
 const cleanups: (() => void)[] = [];
 
 afterEach(() => {

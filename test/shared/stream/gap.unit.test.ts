@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { type ConsumerPoint, detectGap, entriesReadAccepting, type StreamState } from "../../shared/gap";
+import {
+  type ConsumerPoint,
+  detectGap,
+  entriesReadAccepting,
+  type StreamState,
+} from "../../../shared/stream/gap";
 
 // A stream of entries 100-0, 200-0, 300-0 (three added, none removed) unless a case says otherwise.
 const stream = (state: Partial<NonNullable<StreamState>> = {}): StreamState => ({

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createLogger } from "../../shared/log";
-import { connectRedis } from "../../shared/redis";
-import { createStreamReader, StalledReadError } from "../../shared/stream";
-import { startProxy } from "../support/proxy";
-import { eventually, startRedis, uniqueStreamKey } from "../support/resources";
+import { createLogger } from "../../../shared/process/log";
+import { createStreamReader, StalledReadError } from "../../../shared/stream/reader";
+import { connectRedis } from "../../../shared/stream/redis";
+import { startProxy } from "../../support/proxy";
+import { eventually, startRedis, uniqueStreamKey } from "../../support/resources";
 
 const logger = createLogger("test", "silent");
 const cleanups: (() => unknown)[] = [];
