@@ -3,14 +3,17 @@ import { httpConventions } from "../shared/http/conventions";
 import { corsFor } from "../shared/http/cors";
 import { type HealthDeps, healthRoutes } from "../shared/http/health";
 import { type Metrics, metricsRoute } from "../shared/http/metrics";
-import { dashboardRoutes, docsRoutes } from "../shared/http/static";
+import { docsRoutes } from "../shared/http/static";
 import type { Logger } from "../shared/process/log";
+import { type AuthRoutesDeps, authRoutes } from "./auth/routes";
 import { onlyKnownUsers } from "./auth/tokens";
+import { dashboardRoutes } from "./dashboard";
 import { type LiveRoutesDeps, liveRoutes } from "./live";
 import { accountsOpenApi } from "./openapi";
-import { type AccountRoutesDeps, accountRoutes, authRoutes } from "./routes";
+import { type AccountRoutesDeps, accountRoutes } from "./routes";
 
 export type AccountsAppDeps = AccountRoutesDeps &
+  AuthRoutesDeps &
   HealthDeps &
   Omit<LiveRoutesDeps, "authenticate"> & {
     logger: Logger;

@@ -3,9 +3,8 @@ import { defineConfig } from "drizzle-kit";
 export default defineConfig({
   dialect: "sqlite",
   schema: [
-    "./accounts/store.ts",
-    "./accounts/auth/sessions.ts",
-    "./shared/outbox/relay.ts",
+    "./accounts/tables.ts",
+    "./shared/outbox/table.ts",
     "./shared/projection/tables.ts",
     "./shared/http/idempotency.ts",
   ],

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { isStreamId } from "../shared/events/stream-contract";
 import type { Authenticate } from "../shared/http/auth";
 import { TooManyRequestsError } from "../shared/http/errors";
 import { accountView } from "./domain";
@@ -51,8 +52,6 @@ export type LiveRoutesDeps = {
   maxStreamsPerUser?: number;
 };
 
-const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
-
 /**
  * GET /accounts/events: Server-Sent Events of the caller's accounts. Messages carry state, not deltas:
  * each connection first gets a `snapshot` (every account of the caller), then a `change` with the
@@ -78,7 +77,7 @@ export function liveRoutes({
     }
     open.set(caller.username, streams + 1);
     const lastEventId = headers["last-event-id"];
-    const resumedFrom = lastEventId !== undefined && STREAM_ID.test(lastEventId) ? lastEventId : null;
+    const resumedFrom = lastEventId !== undefined && isStreamId(lastEventId) ? lastEventId : null;
     const encoder = new TextEncoder();
     // Reads are synchronous and a batch commits synchronously, so a position and the views read in the
     // same tick belong together.

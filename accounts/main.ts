@@ -9,13 +9,10 @@ import {
   inputLimitsOf,
   loadConfig,
 } from "../shared/process/config";
+import { acquireInstanceLock } from "../shared/process/lock";
 import { createLogger } from "../shared/process/log";
-import {
-  acquireInstanceLock,
-  runMain,
-  serveUntilSignalled,
-  startStreamPlumbing,
-} from "../shared/process/main";
+import { runMain, serveUntilSignalled } from "../shared/process/main";
+import { startStreamPlumbing } from "../shared/process/plumbing";
 import { openDatabase } from "../shared/sqlite/db";
 import { createApp } from "./app";
 import { openKeyRing, signingKeyFileOf } from "./auth/keys";

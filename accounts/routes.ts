@@ -1,17 +1,11 @@
 import { Elysia } from "elysia";
 import { envelopeOf } from "../shared/events/wire";
 import type { Authenticate } from "../shared/http/auth";
-import { clientAddressOf, fieldErrors, parseJsonBody, pathId } from "../shared/http/conventions";
-import { AuthError, ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
+import { ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
 import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
 import type { InputLimits } from "../shared/http/limits";
-import { appendToOutbox, type OutboxRelay } from "../shared/outbox/relay";
-import type { Logger } from "../shared/process/log";
-import type { KeyRing } from "./auth/keys";
-import type { LoginGuard } from "./auth/login-guard";
-import { verifyPassword } from "./auth/password";
-import type { Session, SessionStore } from "./auth/sessions";
-import { issueToken } from "./auth/tokens";
+import { fieldErrors, parseJsonBody, pathId } from "../shared/http/parse";
+import type { OutboxRelay } from "../shared/outbox/relay";
 import {
   accountCreated,
   accountDeleted,
@@ -21,7 +15,7 @@ import {
   customersPage,
 } from "./domain";
 import type { ChangeHub } from "./live";
-import { accountSchemas, loginBody, refreshTokenBody, type TokenResponse } from "./schemas";
+import { accountSchemas } from "./schemas";
 import {
   type AccountsStore,
   countLiveAccountsOf,
@@ -33,88 +27,17 @@ import {
 
 export type AccountRoutesDeps = {
   store: AccountsStore;
-  sessions: SessionStore;
-  keys: KeyRing;
-  loginGuard: LoginGuard;
   authenticate: Authenticate;
   relay: Pick<OutboxRelay, "notify">;
   /** Told after an account is created or deleted, so open event streams show it at once. */
   hub: Pick<ChangeHub, "notify">;
-  tokenTtlSeconds: number;
-  /** JWKS_CACHE_SECONDS: how long clients may cache the public keys (bounds a forced rotation's reach). */
-  jwksCacheSeconds?: number;
-  logger: Logger;
   /** MAX_NAME_LENGTH and MAX_PAGE_SIZE; the defaults when absent. */
   limits?: InputLimits;
   /** MAX_ACCOUNTS_PER_USER: POST /accounts answers 409 beyond it. */
   maxAccountsPerUser?: number;
-  /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
-  clientIpHeader?: string;
   now: () => Date;
   newEventId: () => string;
 };
-
-export function authRoutes({
-  store,
-  sessions,
-  keys,
-  loginGuard,
-  tokenTtlSeconds,
-  jwksCacheSeconds = 60,
-  clientIpHeader,
-  logger,
-  now,
-}: AccountRoutesDeps) {
-  const tokensFor = async (username: string, session: Session): Promise<TokenResponse> => {
-    const at = now();
-    return {
-      token: await issueToken(await keys.current(), username, at, tokenTtlSeconds),
-      token_type: "Bearer",
-      expires_in: tokenTtlSeconds,
-      refresh_token: session.refreshToken,
-      refresh_expires_in: Math.max(0, Math.round((Date.parse(session.expiresAt) - at.getTime()) / 1000)),
-    };
-  };
-  return (
-    new Elysia()
-      .post("/auth/login", async ({ body, headers, request, server }): Promise<TokenResponse> => {
-        const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
-        const at = now().getTime();
-        loginGuard.admit(username, clientAddressOf(request, server, clientIpHeader), at);
-        const user = store.findUser(username);
-        if (!(await verifyPassword(password, user?.passwordHash))) {
-          throw new AuthError(401, "wrong username or password", false);
-        }
-        loginGuard.succeeded(username);
-        return tokensFor(username, sessions.start(username, now()));
-      })
-      // One use per refresh token: the answer carries its successor.
-      .post("/auth/refresh", async ({ body, headers, request, server }): Promise<TokenResponse> => {
-        const input = parseJsonBody(refreshTokenBody, body, headers["content-type"]);
-        loginGuard.admitRefresh(clientAddressOf(request, server, clientIpHeader), now().getTime());
-        const outcome = sessions.refresh(input.refresh_token, now());
-        if (outcome.kind === "reused") {
-          logger.warn("a used refresh token came back: its login is revoked (stolen or replayed)", {
-            user: outcome.username,
-          });
-        }
-        if (outcome.kind !== "refreshed" || !store.findUser(outcome.username)) {
-          throw new AuthError(401, "the refresh token is not valid; log in again", false);
-        }
-        return tokensFor(outcome.username, outcome.session);
-      })
-      // Access tokens already issued stay valid until they expire (TOKEN_TTL_SECONDS, 15 min by default).
-      .post("/auth/logout", ({ body, headers }) => {
-        const input = parseJsonBody(refreshTokenBody, body, headers["content-type"]);
-        sessions.end(input.refresh_token, now());
-        return new Response(null, { status: 204 });
-      })
-      .get("/.well-known/jwks.json", async ({ set }) => {
-        set.headers["cache-control"] = `public, max-age=${jwksCacheSeconds}`;
-        return { keys: await keys.published() };
-      })
-  );
-}
 
 export function accountRoutes({
   store,
@@ -172,8 +95,7 @@ export function accountRoutes({
           const account = checkAccountReadable(findLiveAccount(tx, id), params.id, caller);
           checkAccountDeletable(account, hasLiveCustomers(tx, account.id));
           const deleted = markAccountDeleted(tx, account.id, deletedAt.toISOString());
-          appendToOutbox(
-            tx,
+          store.appendEvent(
             envelopeOf(accountDeleted(deleted, deletedAt.toISOString()), newEventId(), deletedAt),
           );
           return { status: 204, body: { id: String(account.id) } };
@@ -200,7 +122,7 @@ export function accountRoutes({
             ownedBy: caller.username,
             createdDate: createdAt.toISOString(),
           });
-          appendToOutbox(tx, envelopeOf(accountCreated(account), newEventId(), createdAt));
+          store.appendEvent(envelopeOf(accountCreated(account), newEventId(), createdAt));
           return { status: 201, body: accountView(account, []) };
         });
         relay.notify();

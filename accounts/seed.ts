@@ -1,7 +1,8 @@
 import type { EventEnvelope } from "../shared/events/wire";
 import { hashPassword } from "./auth/password";
 import type { DevUser } from "./domain";
-import type { Account, AccountsStore } from "./store";
+import type { AccountsStore } from "./store";
+import type { Account } from "./tables";
 
 /**
  * On a database with no users yet, creates the development users, each owning one account named as

@@ -1,70 +1,27 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventEnvelope } from "../shared/events/wire";
 import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/http/idempotency";
-import { appendToOutbox } from "../shared/outbox/relay";
+import { createOutboxAppend, eventEntry } from "../shared/outbox/table";
 import type { Db } from "../shared/sqlite/db";
-
-export const users = sqliteTable("users", {
-  username: text("username").primaryKey(),
-  passwordHash: text("password_hash").notNull(),
-  createdAt: text("created_at").notNull(),
-});
-
-/** Accounts are owned here; their revenue totals are the read model kept from the stream. */
-export const accounts = sqliteTable(
-  "accounts",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    name: text("name").notNull(),
-    description: text("description").notNull(),
-    ownedBy: text("owned_by")
-      .notNull()
-      .references(() => users.username),
-    createdDate: text("created_date").notNull(),
-    totalRevenueCents: integer("total_revenue_cents").notNull().default(0),
-    /** Owned, like the rest of the row (DELETE /accounts/:id): a rebuild copies it, never derives it. */
-    deletedDate: text("deleted_date"),
-  },
-  (table) => [index("accounts_owned_by").on(table.ownedBy)],
-);
-
-export const customers = sqliteTable(
-  "customers",
-  {
-    id: integer("id").primaryKey(),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id),
-    name: text("name").notNull(),
-    totalRevenueCents: integer("total_revenue_cents").notNull().default(0),
-    /** A tombstone (from CustomerDeleted): the row stays so the id is never counted again. */
-    deletedDate: text("deleted_date"),
-  },
-  (table) => [index("customers_account_id").on(table.accountId)],
-);
-
-export const invoices = sqliteTable("invoices", {
-  id: integer("id").primaryKey(),
-  customerId: integer("customer_id")
-    .notNull()
-    .references(() => customers.id),
-  purchasePriceCents: integer("purchase_price_cents").notNull(),
-  purchaseDate: text("purchase_date").notNull(),
-  /** A tombstone (InvoiceDeleted, or its customer's CustomerDeleted): the id stays counted once. */
-  deletedDate: text("deleted_date"),
-});
-
-export type User = typeof users.$inferSelect;
-export type Account = typeof accounts.$inferSelect;
-export type Customer = typeof customers.$inferSelect;
-export type Invoice = typeof invoices.$inferSelect;
-export type NewAccount = Omit<Account, "id" | "totalRevenueCents" | "deletedDate">;
+import {
+  type Account,
+  accounts,
+  type Customer,
+  customers,
+  type NewAccount,
+  type User,
+  users,
+} from "./tables";
 
 export type AccountsStore = ReturnType<typeof createAccountsStore>;
 
 export function createAccountsStore(db: Db) {
+  const appendToOutbox = createOutboxAppend(db);
+  const appendEvent = (envelope: EventEnvelope) => appendToOutbox(eventEntry(envelope));
   return {
+    /** Queues an event in the outbox; call it inside commit's write. */
+    appendEvent,
+
     findUser(username: string): User | undefined {
       return db.select().from(users).where(eq(users.username, username)).get();
     },
@@ -144,7 +101,7 @@ export function createAccountsStore(db: Db) {
         (tx) => {
           for (const { user, account } of entries) {
             tx.insert(users).values(user).run();
-            appendToOutbox(tx, describe(insertAccount(tx, account)));
+            appendEvent(describe(insertAccount(tx, account)));
           }
         },
         { behavior: "immediate" },

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import { uuidv7 } from "uuidv7";
 import type { DomainEvent } from "../shared/events/schemas";
-import { compareStreamIds, encodeEnvelope, envelopeOf } from "../shared/events/wire";
+import { compareStreamIds } from "../shared/events/stream-contract";
+import { encodeEnvelope, envelopeOf } from "../shared/events/wire";
 import { accountsCheckpoint, type BenchProcess, freePort, startService, waitFor } from "./support";
 
 const CUSTOMERS = 1000;

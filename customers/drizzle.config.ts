@@ -3,8 +3,8 @@ import { defineConfig } from "drizzle-kit";
 export default defineConfig({
   dialect: "sqlite",
   schema: [
-    "./customers/store.ts",
-    "./shared/outbox/relay.ts",
+    "./customers/tables.ts",
+    "./shared/outbox/table.ts",
     "./shared/projection/tables.ts",
     "./shared/http/idempotency.ts",
   ],

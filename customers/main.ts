@@ -3,13 +3,10 @@ import { uuidv7 } from "uuidv7";
 import { createAuthenticator, remoteSigningKeys } from "../shared/http/auth";
 import { createMetrics } from "../shared/http/metrics";
 import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "../shared/process/config";
+import { acquireInstanceLock } from "../shared/process/lock";
 import { createLogger } from "../shared/process/log";
-import {
-  acquireInstanceLock,
-  runMain,
-  serveUntilSignalled,
-  startStreamPlumbing,
-} from "../shared/process/main";
+import { runMain, serveUntilSignalled } from "../shared/process/main";
+import { startStreamPlumbing } from "../shared/process/plumbing";
 import { openDatabase } from "../shared/sqlite/db";
 import { createAccountsView } from "./accounts-view";
 import { createApp } from "./app";

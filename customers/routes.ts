@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
 import { envelopeOf } from "../shared/events/wire";
 import type { Authenticate, Caller } from "../shared/http/auth";
-import { parseJsonBody, parseQuery, pathId } from "../shared/http/conventions";
 import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
 import type { InputLimits } from "../shared/http/limits";
-import { appendToOutbox, type OutboxRelay } from "../shared/outbox/relay";
+import { parseJsonBody, parseQuery, pathId } from "../shared/http/parse";
+import type { OutboxRelay } from "../shared/outbox/relay";
 import {
   checkAccountForNewCustomer,
   checkOwnAccount,
@@ -58,7 +58,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
           name: input.name,
           createdDate: createdAt.toISOString(),
         });
-        appendToOutbox(tx, envelopeOf(customerCreated(customer), newEventId(), createdAt));
+        store.appendEvent(envelopeOf(customerCreated(customer), newEventId(), createdAt));
         return { status: 201, body: customerView(customer) };
       });
       relay.notify();
@@ -113,7 +113,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         const renamed = renameCustomer(tx, customer.id, input.name);
-        appendToOutbox(tx, envelopeOf(customerUpdated(renamed, at), newEventId(), at));
+        store.appendEvent(envelopeOf(customerUpdated(renamed, at), newEventId(), at));
         return { status: 200, body: customerView(renamed) };
       });
       relay.notify();
@@ -131,7 +131,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const reply = await store.commit(key, at, (tx) => {
         const customer = ownCustomerAt(params.id, caller);
         deleteCustomer(tx, customer.id);
-        appendToOutbox(tx, envelopeOf(customerDeleted(customer, at), newEventId(), at));
+        store.appendEvent(envelopeOf(customerDeleted(customer, at), newEventId(), at));
         return { status: 204, body: null };
       });
       relay.notify();
@@ -160,7 +160,7 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
         const owner = store.findCustomer(invoice.customerId);
         checkOwnCustomer(owner, accountOf(owner), caller, () => unknownInvoice(params.id));
         deleteInvoice(tx, invoice.id);
-        appendToOutbox(tx, envelopeOf(invoiceDeleted(invoice, at), newEventId(), at));
+        store.appendEvent(envelopeOf(invoiceDeleted(invoice, at), newEventId(), at));
         return { status: 204, body: null };
       });
       relay.notify();

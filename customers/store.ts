@@ -1,57 +1,18 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { EventEnvelope } from "../shared/events/wire";
 import type { IdempotencyKey, StoredReply } from "../shared/http/idempotency";
-import { prepareOutboxAppend } from "../shared/outbox/relay";
+import { createOutboxAppend, eventEntry } from "../shared/outbox/table";
 import type { Db } from "../shared/sqlite/db";
 import { createGroupCommit } from "./group-commit";
-
-/** Accounts as customers knows them: learnt from AccountCreated events, never asked of the accounts service. */
-export const knownAccounts = sqliteTable("known_accounts", {
-  id: integer("id").primaryKey(),
-  name: text("name").notNull(),
-  ownedBy: text("owned_by").notNull(),
-  createdDate: text("created_date").notNull(),
-  /** Set from AccountDeleted: no new customers on this account. */
-  deletedDate: text("deleted_date"),
-});
-
-export const customers = sqliteTable(
-  "customers",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => knownAccounts.id),
-    name: text("name").notNull(),
-    createdDate: text("created_date").notNull(),
-  },
-  (table) => [index("customers_account_id").on(table.accountId)],
-);
-
-export const invoices = sqliteTable(
-  "invoices",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    customerId: integer("customer_id")
-      .notNull()
-      .references(() => customers.id),
-    purchaseDate: text("purchase_date").notNull(),
-    purchasePriceCents: integer("purchase_price_cents").notNull(),
-    currency: text("currency").notNull().default("USD"),
-    createdDate: text("created_date").notNull(),
-  },
-  (table) => [index("invoices_customer_id").on(table.customerId)],
-);
-
-export type KnownAccount = typeof knownAccounts.$inferSelect;
-export type Customer = typeof customers.$inferSelect;
-export type Invoice = typeof invoices.$inferSelect;
+import { type Customer, customers, type Invoice, invoices, type KnownAccount, knownAccounts } from "./tables";
 
 export type CustomersStore = ReturnType<typeof createCustomersStore>;
 
 /** Queries of the customers database. */
 export function createCustomersStore(db: Db) {
   const groupCommit = createGroupCommit(db);
+  const appendToOutbox = createOutboxAppend(db);
   // The write path's statements, prepared once (see README, Performance); they run in the open transaction.
   const id = sql.placeholder("id");
   const statements = {
@@ -86,7 +47,7 @@ export function createCustomersStore(db: Db) {
     },
 
     /** Queues an event in the outbox; call it inside commit's write. */
-    appendEvent: prepareOutboxAppend(db),
+    appendEvent: (envelope: EventEnvelope) => appendToOutbox(eventEntry(envelope)),
 
     invoicesOf(customerId: number): Invoice[] {
       return db
@@ -141,7 +102,7 @@ export function rememberAccount(tx: Db, account: Omit<KnownAccount, "deletedDate
   return true;
 }
 
-// SQLite's own table of AUTOINCREMENT counters; not exported, so drizzle-kit leaves it alone.
+// SQLite's own table of AUTOINCREMENT counters; not in tables.ts, so drizzle-kit leaves it alone.
 const sqliteSequence = sqliteTable("sqlite_sequence", { name: text("name"), seq: integer("seq") });
 
 /**

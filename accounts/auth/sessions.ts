@@ -1,32 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNotNull, isNull, lt, ne } from "drizzle-orm";
-import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../shared/sqlite/db";
-import { users } from "../store";
-
-/**
- * Refresh tokens, one row each, stored only as a SHA-256 hash. Every refresh replaces the token with a new
- * one of the same family (a login), which expires when the login's first token does; presenting the
- * replaced token again (a stolen copy) revokes the whole family.
- */
-export const refreshTokens = sqliteTable(
-  "refresh_tokens",
-  {
-    tokenHash: text("token_hash").primaryKey(),
-    familyId: text("family_id").notNull(),
-    username: text("username")
-      .notNull()
-      .references(() => users.username),
-    issuedAt: text("issued_at").notNull(),
-    expiresAt: text("expires_at").notNull(),
-    /** Set when the token was used (replaced) or its family logged out or was revoked. */
-    revokedAt: text("revoked_at"),
-  },
-  (table) => [
-    index("refresh_tokens_family").on(table.familyId),
-    index("refresh_tokens_user").on(table.username),
-  ],
-);
+import { refreshTokens } from "../tables";
 
 export type RefreshOutcome =
   | { kind: "refreshed"; username: string; session: Session }

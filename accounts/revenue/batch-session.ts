@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { bulkAdder, bulkInserter } from "../../shared/sqlite/bulk-writes";
 import { changesOf, type Db } from "../../shared/sqlite/db";
-import { accounts, type Customer, customers, type Invoice, invoices } from "../store";
+import { accounts, type Customer, customers, type Invoice, invoices } from "../tables";
 
 export type ReadModel = ReturnType<typeof createReadModel>;
 

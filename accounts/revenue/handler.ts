@@ -7,7 +7,7 @@ import {
   RejectedEvent,
 } from "../../shared/projection/projection";
 import type { Db } from "../../shared/sqlite/db";
-import type { Customer } from "../store";
+import type { Customer } from "../tables";
 import { createReadModel, type ReadModel } from "./batch-session";
 
 export const ACCOUNTS_PROJECTION = "accounts";

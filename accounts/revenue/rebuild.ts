@@ -1,7 +1,8 @@
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type SQL, sql } from "drizzle-orm";
-import { compareStreamIds, type RawEntry } from "../../shared/events/wire";
+import { compareStreamIds, START_OF_STREAM } from "../../shared/events/stream-contract";
+import type { RawEntry } from "../../shared/events/wire";
 import { connectDatabase, openDatabase } from "../../shared/sqlite/db";
 import { type ConsumerPoint, detectGap, inspectStream } from "../../shared/stream/gap";
 import type { Redis } from "../../shared/stream/redis";
@@ -51,7 +52,7 @@ export async function rebuildAccountsReadModel(deps: {
 }): Promise<RebuildReport> {
   const { livePath, migrationsFolder, redis, streamKey, verify, parkTimeoutMs, now, log = () => {} } = deps;
   const stream = await inspectStream(redis, streamKey);
-  const lost = detectGap({ position: "0-0", entriesRead: 0, acknowledgedThrough: null }, stream);
+  const lost = detectGap({ position: START_OF_STREAM, entriesRead: 0, acknowledgedThrough: null }, stream);
   if (lost) {
     throw new RebuildRefused(
       `the stream no longer holds its whole history (${lost.reason}): a replay would drop what is gone; acknowledge a gap instead`,
@@ -70,9 +71,9 @@ export async function rebuildAccountsReadModel(deps: {
       newId: () => crypto.randomUUID(),
       parkTimeoutMs,
     });
-    let position = "0-0";
+    let position = START_OF_STREAM;
     let entries = 0;
-    let fetched = "0-0";
+    let fetched = START_OF_STREAM;
     let pending: RawEntry[] = [];
     // Applies the fetched entries up to `limit` to the rebuilt read model (synchronously).
     const applyThrough = (limit: string) => {
@@ -141,7 +142,7 @@ function liveConsumerPoint(live: Live): ConsumerPoint {
     sql`SELECT position, entries_read, gap_acknowledged_through FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
   );
   return {
-    position: row?.position ?? "0-0",
+    position: row?.position ?? START_OF_STREAM,
     entriesRead: row?.entries_read ?? 0,
     acknowledgedThrough: row?.gap_acknowledged_through ?? null,
   };
@@ -149,7 +150,7 @@ function liveConsumerPoint(live: Live): ConsumerPoint {
 
 async function streamEnd(redis: Redis, streamKey: string): Promise<string> {
   const [last] = await redis.xrevrange(streamKey, "+", "-", "COUNT", 1);
-  return last?.[0] ?? "0-0";
+  return last?.[0] ?? START_OF_STREAM;
 }
 
 function livePosition(live: Live): string {
@@ -157,7 +158,7 @@ function livePosition(live: Live): string {
     live,
     sql`SELECT position FROM checkpoints WHERE consumer = ${ACCOUNTS_PROJECTION}`,
   );
-  return row?.position ?? "0-0";
+  return row?.position ?? START_OF_STREAM;
 }
 
 /** Every entry after `after` up to and including `through`, fetched a page at a time. */

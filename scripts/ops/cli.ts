@@ -1,4 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { isStreamId } from "../../shared/events/stream-contract";
 import type { Config } from "../../shared/process/config";
 import { createLogger } from "../../shared/process/log";
 import { connectRedis, type Redis, redisTargetOf, whenReady } from "../../shared/stream/redis";
@@ -64,15 +65,11 @@ export function positiveInteger(value: string | undefined, option: string, fallb
   return Number(value);
 }
 
-const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
-
 /** A Redis stream ID as an operator types it (`1732425600000-0`). */
 export function streamId(value: string, what: string): string {
-  if (!STREAM_ID.test(value)) throw new UsageError(`${what} must be a stream entry ID like 1732425600000-0`);
+  if (!isStreamId(value)) throw new UsageError(`${what} must be a stream entry ID like 1732425600000-0`);
   return value;
 }
-
-export const isStreamId = (value: string) => STREAM_ID.test(value);
 
 /** "3s", "4m 05s", "2h 01m", "3d 04h": how long ago `iso` was, for a person to read. */
 export function ageOf(iso: string, now: Date): string {

@@ -1,51 +1,20 @@
+import {
+  type DeadLetterEntry as DeadLetter,
+  decodeDeadLetter,
+  originalFieldsOf,
+} from "../../shared/events/stream-contract";
 import type { Redis } from "../../shared/stream/redis";
 import { Failure } from "./cli";
 
-/** One entry of `<STREAM_KEY>:dlq`, as shared/projection/projection.ts writes it; a field anyone left out is null. */
-export type DeadLetter = {
-  id: string;
-  deadLetterId: string | null;
-  originalId: string | null;
-  consumer: string | null;
-  reason: string | null;
-  deadLetteredAt: string | null;
-  /** The OriginalFields JSON as stored. */
-  originalFields: string | null;
-};
+export type { DeadLetter };
 
 type StreamEntry = [id: string, fields: string[]];
 
-export function deadLetterOf([id, fields]: StreamEntry): DeadLetter {
-  const values = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i] as string, fields[i + 1] as string);
-  const field = (name: string) => values.get(name) ?? null;
-  return {
-    id,
-    deadLetterId: field("DeadLetterId"),
-    originalId: field("OriginalId"),
-    consumer: field("Consumer"),
-    reason: field("Reason"),
-    deadLetteredAt: field("DeadLetteredAt"),
-    originalFields: field("OriginalFields"),
-  };
-}
-
-/** The original entry's fields as an object, or null when OriginalFields is missing or not a JSON object. */
-export function parsedOriginalFields(letter: DeadLetter): Record<string, unknown> | null {
-  if (letter.originalFields === null) return null;
-  try {
-    const parsed: unknown = JSON.parse(letter.originalFields);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
+const deadLetterOf = ([id, fields]: StreamEntry): DeadLetter => decodeDeadLetter(id, fields);
 
 /** The flat field/value list to XADD the original entry again; throws a Failure when there is none. */
 export function redriveFields(letter: DeadLetter): string[] {
-  const fields = parsedOriginalFields(letter);
+  const fields = originalFieldsOf(letter);
   const pairs = Object.entries(fields ?? {});
   if (pairs.length === 0 || pairs.some(([, value]) => typeof value !== "string")) {
     throw new Failure(`dead letter ${letter.id} has no usable OriginalFields to put back on the stream`);

@@ -1,4 +1,4 @@
-import { deadLetterStreamOf } from "../../shared/outbox/relay";
+import { deadLetterStreamOf, originalFieldsOf } from "../../shared/events/stream-contract";
 import {
   type Command,
   type Context,
@@ -17,7 +17,6 @@ import {
   type DeadLetter,
   findDeadLetter,
   newestDeadLetters,
-  parsedOriginalFields,
   purge,
   redrive,
 } from "./dead-letters";
@@ -127,7 +126,7 @@ async function inspect(args: string[], context: Context): Promise<number> {
     `  Reason:          ${letter.reason ?? "-"}`,
     `  DeadLetteredAt:  ${letter.deadLetteredAt ?? "-"}`,
   ];
-  const fields = parsedOriginalFields(letter);
+  const fields = originalFieldsOf(letter);
   if (fields === null) {
     lines.push(`  OriginalFields (not a JSON object): ${letter.originalFields ?? "-"}`);
   } else {
@@ -205,7 +204,7 @@ async function purgeCommand(args: string[], context: Context): Promise<number> {
 }
 
 function forJson(letter: DeadLetter) {
-  return { ...letter, originalFields: parsedOriginalFields(letter) ?? letter.originalFields };
+  return { ...letter, originalFields: originalFieldsOf(letter) ?? letter.originalFields };
 }
 
 function truncate(text: string, width: number): string {

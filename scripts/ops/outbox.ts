@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { outboxBacklog } from "../../shared/outbox/relay";
+import { outboxBacklog } from "../../shared/outbox/table";
 import { connectDatabase } from "../../shared/sqlite/db";
 import { ageOf, type Command, DONE, FAILED, Failure, parseOptions, positionals } from "./cli";
 import { SERVICES } from "./stream";

@@ -1,11 +1,16 @@
 import { join } from "node:path";
-import { compareStreamIds } from "../../shared/events/wire";
-import { deadLetterStreamOf } from "../../shared/outbox/relay";
+import {
+  compareStreamIds,
+  deadLetterStreamOf,
+  isStreamId,
+  positionsKeyOf,
+  START_OF_STREAM,
+} from "../../shared/events/stream-contract";
 import { acknowledgeGap, checkpoints } from "../../shared/projection/tables";
 import { openDatabase } from "../../shared/sqlite/db";
-import { detectGap, entriesReadAccepting, inspectStream, positionsKeyOf } from "../../shared/stream/gap";
+import { detectGap, entriesReadAccepting, inspectStream } from "../../shared/stream/gap";
 import type { Redis } from "../../shared/stream/redis";
-import { type Command, DONE, FAILED, isStreamId, parseOptions, positionals, UsageError } from "./cli";
+import { type Command, DONE, FAILED, parseOptions, positionals, UsageError } from "./cli";
 
 export const SERVICES = ["customers", "accounts"] as const;
 export type Service = (typeof SERVICES)[number];
@@ -74,7 +79,7 @@ flushed), so it resumes. Run it with the service's DATA_DIR; rebuilding the read
         .find((c) => c.consumer === service);
       const stream = await inspectStream(redis, context.config.STREAM_KEY);
       const point = {
-        position: row?.position ?? "0-0",
+        position: row?.position ?? START_OF_STREAM,
         entriesRead: row?.entriesRead ?? 0,
         acknowledgedThrough: row?.gapAcknowledgedThrough ?? null,
       };

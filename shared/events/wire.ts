@@ -123,15 +123,6 @@ export function typeOfEntry(entry: RawEntry): string | undefined {
   return fieldOfEntry(entry, FIELD.type);
 }
 
-/** Orders Redis stream IDs (`ms-seq`) numerically, as Redis does. */
-export function compareStreamIds(a: string, b: string): number {
-  const [aMs = 0n, aSeq = 0n] = a.split("-").map(BigInt);
-  const [bMs = 0n, bSeq = 0n] = b.split("-").map(BigInt);
-  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
-  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
-  return 0;
-}
-
 /** Wraps a domain event with a fresh identity and the time it happened. */
 export function envelopeOf(event: DomainEvent, eventId: string, occurredAt: Date): EventEnvelope {
   return { eventId, version: CURRENT_VERSIONS[event.type], occurredAt: occurredAt.toISOString(), event };

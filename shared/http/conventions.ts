@@ -1,27 +1,9 @@
 import { Elysia } from "elysia";
-import type { z } from "zod";
-import { decimalId } from "../events/schemas";
 import type { Logger } from "../process/log";
 import { duplicateKeyIn } from "./duplicate-keys";
-import { AuthError, HttpError, TooManyRequestsError, ValidationError } from "./errors";
+import { HttpError, ValidationError } from "./errors";
 import type { Metrics } from "./metrics";
-
-const PROBLEM_TYPE = "application/problem+json";
-
-/** An RFC 9457 problem response; `errors` (field path → messages) is present for validation problems. */
-export function problem(
-  status: number,
-  title: string,
-  detail: string,
-  errors?: Record<string, string[]>,
-  extraHeaders: Record<string, string> = {},
-): Response {
-  const body = { type: "about:blank", title, status, detail, ...(errors ? { errors } : {}) };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": PROBLEM_TYPE, ...extraHeaders },
-  });
-}
+import { problem, problemOf } from "./problem";
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -158,125 +140,6 @@ export function httpConventions({
         }
       })
   );
-}
-
-function problemOf(
-  code: unknown,
-  error: unknown,
-  request: Request,
-  path: string,
-  logger: Logger,
-  requestId: string,
-): Response {
-  if (error instanceof HttpError) {
-    const headers: Record<string, string> = {};
-    if (error instanceof AuthError && error.bearerChallenge) {
-      headers["www-authenticate"] = 'Bearer realm="streamledger"';
-    }
-    if (error instanceof TooManyRequestsError) headers["retry-after"] = String(error.retryAfterSeconds);
-    return problem(error.status, error.title, error.message, error.errors, headers);
-  }
-  if (code === "PARSE") return problem(400, "Malformed request body", "the request body is not valid JSON");
-  if (code === "NOT_FOUND") return problem(404, "Not found", `no route for ${request.method} ${path}`);
-  logger.error("unhandled error", {
-    request_id: requestId,
-    method: request.method,
-    path,
-    error: String(error),
-  });
-  return problem(500, "Internal server error", "the server failed to handle the request");
-}
-
-/**
- * Validates a JSON request body against a zod schema, or throws: 415 for another content type, 400 for a
- * missing body, 422 with every offending field for a body of the wrong shape.
- */
-export function parseJsonBody<S extends z.ZodType>(
-  schema: S,
-  body: unknown,
-  contentType: string | undefined,
-): z.infer<S> {
-  if (contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") {
-    throw new ValidationError(
-      { body: ["must be sent as application/json"] },
-      "the request body must be JSON with Content-Type: application/json",
-      415,
-    );
-  }
-  if (body === undefined || body === null) {
-    throw new ValidationError({ body: ["is required"] }, "the request body must be a JSON object", 400);
-  }
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw new ValidationError(fieldErrors(result.error, body));
-}
-
-/** Validates a query string against a zod schema, or throws 422 naming every offending parameter. */
-export function parseQuery<S extends z.ZodType>(
-  schema: S,
-  query: Record<string, string | undefined>,
-): z.infer<S> {
-  const result = schema.safeParse(query);
-  if (result.success) return result.data;
-  throw new ValidationError(fieldErrors(result.error, query), "the query has invalid parameters");
-}
-
-/**
- * zod issues as `{ "field.path": [messages] }`; unknown keys are reported under their own names, and a
- * field absent from `input` as "is required".
- */
-export function fieldErrors(error: z.ZodError, input?: unknown): Record<string, string[]> {
-  // A Map, then fromEntries: a field named "__proto__" becomes a key like any other.
-  const errors = new Map<string, string[]>();
-  const add = (field: string, message: string) => errors.set(field, [...(errors.get(field) ?? []), message]);
-  for (const issue of error.issues) {
-    const path = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) add(path ? `${path}.${key}` : key, "is not an accepted field");
-    } else {
-      add(path || "body", isMissing(input, issue.path) ? "is required" : issue.message);
-    }
-  }
-  return Object.fromEntries(errors);
-}
-
-/** The numeric id in a path segment, or undefined when the segment is not a decimal id (it names nothing). */
-export function pathId(raw: string): number | undefined {
-  return decimalId.safeParse(raw).success ? Number(raw) : undefined;
-}
-
-function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
-  let value = input;
-  for (const key of path) {
-    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return true;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return false;
-}
-
-type ServerWithAddresses = { requestIP?(request: Request): { address: string } | null } | null | undefined;
-
-/**
- * The address a request came from: the last entry of `trustedHeader` when the service sits behind a proxy
- * that sets it (CLIENT_IP_HEADER), else the socket's peer address.
- */
-export function clientAddressOf(
-  request: Request,
-  server: ServerWithAddresses,
-  trustedHeader?: string,
-): string {
-  if (trustedHeader) {
-    const forwarded = request.headers.get(trustedHeader)?.split(",").at(-1)?.trim();
-    if (forwarded) return forwarded;
-  }
-  // Node.js (srvx, under Elysia's adapter) and Deno (shared/http/serve.ts) put it on the request as `ip`.
-  const ip = (request as { ip?: unknown }).ip;
-  if (typeof ip === "string" && ip !== "") return ip;
-  try {
-    return server?.requestIP?.(request)?.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 function repeatedQueryParameter(url: URL): string | undefined {

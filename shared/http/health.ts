@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { outboxBacklog } from "../outbox/relay";
+import { outboxBacklog } from "../outbox/table";
 import { currentRuntime } from "../process/runtime";
 import type { Consumer } from "../projection/consumer";
 import { type Db, sqliteDriverName } from "../sqlite/db";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Elysia } from "elysia";
-import { problem } from "./conventions";
+import { problem } from "./problem";
 
 /** The browser pages' sources (web/) and the scripts `npm run build:web` bundles from them (web/build/). */
 export const WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
@@ -9,7 +9,12 @@ export const WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
 /** A file served as it is, or with `{{NAME}}` placeholders filled from `vars` (HTML-escaped). */
 export type Asset = { route: string; file: string; contentType: string; vars?: Record<string, string> };
 
-const TYPES = { html: "text/html; charset=utf-8", css: "text/css; charset=utf-8", js: "text/javascript" };
+/** The content types of the files pages are made of. */
+export const CONTENT_TYPES = {
+  html: "text/html; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  js: "text/javascript",
+};
 
 /**
  * A page's Content-Security-Policy: only this origin's own scripts and styles (no inline code, no CDN),
@@ -69,29 +74,13 @@ export function docsRoutes(document: unknown) {
     .use(
       staticRoutes(
         [
-          { route: "/docs", file: `${WEB_DIR}docs.html`, contentType: TYPES.html },
-          { route: "/assets/docs.js", file: `${WEB_DIR}build/docs.js`, contentType: TYPES.js },
-          { route: "/assets/style.css", file: `${WEB_DIR}style.css`, contentType: TYPES.css },
+          { route: "/docs", file: `${WEB_DIR}docs.html`, contentType: CONTENT_TYPES.html },
+          { route: "/assets/docs.js", file: `${WEB_DIR}build/docs.js`, contentType: CONTENT_TYPES.js },
+          { route: "/assets/style.css", file: `${WEB_DIR}style.css`, contentType: CONTENT_TYPES.css },
         ],
         pagePolicy(),
       ),
     );
-}
-
-/** The dashboard: `/` and its script; its forms post to customers at `customersUrl`. */
-export function dashboardRoutes(customersUrl: string) {
-  return staticRoutes(
-    [
-      {
-        route: "/",
-        file: `${WEB_DIR}index.html`,
-        contentType: TYPES.html,
-        vars: { CUSTOMERS_URL: customersUrl },
-      },
-      { route: "/assets/dashboard.js", file: `${WEB_DIR}build/dashboard.js`, contentType: TYPES.js },
-    ],
-    pagePolicy([new URL(customersUrl).origin]),
-  );
 }
 
 function escapeHtml(text: string): string {

@@ -1,78 +1,11 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { domainEvent } from "../events/schemas";
-import { type EventEnvelope, encodeEnvelope } from "../events/wire";
+import { deadLetterStreamOf } from "../events/stream-contract";
 import type { Logger } from "../process/log";
 import type { Db } from "../sqlite/db";
 import { withoutFsync } from "../sqlite/durability";
 import { createBackoff, createWakeableSleep } from "../stream/backoff";
 import { type Redis, recoverIfSilent, whenReady } from "../stream/redis";
-
-/** Events written in the same transaction as the rows they describe, waiting to be put on the stream. */
-export const outbox = sqliteTable("outbox", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
-  eventId: text("event_id").notNull().unique(),
-  eventType: text("event_type").notNull(),
-  /** `main`: the event stream; `dlq`: its dead-letter stream, `<stream>:dlq`. */
-  target: text("target", { enum: ["main", "dlq"] })
-    .notNull()
-    .default("main"),
-  fields: text("fields", { mode: "json" }).$type<string[]>().notNull(),
-  createdAt: text("created_at").notNull(),
-});
-
-/**
- * Queues an event for publishing; call it inside the transaction that makes the change. The event is
- * parsed through its schema first: an invalid one throws and so rolls the change back.
- */
-export function appendToOutbox(tx: Db, envelope: EventEnvelope): void {
-  domainEvent.parse(envelope.event);
-  tx.insert(outbox)
-    .values({
-      eventId: envelope.eventId,
-      eventType: envelope.event.type,
-      fields: encodeEnvelope(envelope),
-      createdAt: envelope.occurredAt,
-    })
-    .run();
-}
-
-/** appendToOutbox with its insert prepared once on `db`; call it inside the transaction making the change. */
-export function prepareOutboxAppend(db: Db): (envelope: EventEnvelope) => void {
-  const insert = db
-    .insert(outbox)
-    .values({
-      eventId: sql.placeholder("eventId"),
-      eventType: sql.placeholder("eventType"),
-      fields: sql.placeholder("fields"),
-      createdAt: sql.placeholder("createdAt"),
-    })
-    .prepare();
-  return (envelope) => {
-    domainEvent.parse(envelope.event);
-    insert.run({
-      eventId: envelope.eventId,
-      eventType: envelope.event.type,
-      fields: encodeEnvelope(envelope),
-      createdAt: envelope.occurredAt,
-    });
-  };
-}
-
-/** Queues an entry for the dead-letter stream, in the transaction that gives up on it. */
-export function appendDeadLetter(tx: Db, entry: { id: string; fields: string[]; createdAt: string }): void {
-  tx.insert(outbox)
-    .values({
-      eventId: entry.id,
-      eventType: "DeadLetter",
-      target: "dlq",
-      fields: entry.fields,
-      createdAt: entry.createdAt,
-    })
-    .run();
-}
-
-export const deadLetterStreamOf = (streamKey: string) => `${streamKey}:dlq`;
+import { outbox } from "./table";
 
 /** Whether a server version (INFO's redis_version) has idempotent XADD (IDMP, Redis 8.6). */
 export function supportsIdempotentXadd(version: string): boolean {
@@ -88,15 +21,6 @@ export function xaddArguments(
 ): (string | number)[] {
   const idempotency = idempotentAs ? ["IDMP", idempotentAs, row.eventId] : [];
   return [key, ...idempotency, "*", ...row.fields];
-}
-
-/** How many events wait to be published, and the creation time of the oldest. */
-export function outboxBacklog(db: Db): { count: number; oldest: string | null } {
-  const row = db
-    .select({ count: sql<number>`count(*)`, oldest: sql<string | null>`min(${outbox.createdAt})` })
-    .from(outbox)
-    .get();
-  return { count: row?.count ?? 0, oldest: row?.oldest ?? null };
 }
 
 export type OutboxRelay = {

@@ -1,7 +1,8 @@
+import { positionsKeyOf } from "../events/stream-contract";
 import type { RawEntry } from "../events/wire";
 import type { Logger } from "../process/log";
 import { createBackoff, createWakeableSleep } from "../stream/backoff";
-import { detectGap, type Gap, inspectStream, positionsKeyOf } from "../stream/gap";
+import { detectGap, type Gap, inspectStream } from "../stream/gap";
 import type { StreamReader } from "../stream/reader";
 import { type Redis, recoverIfSilent, whenReady } from "../stream/redis";
 import type { BatchResult, Projection } from "./projection";

@@ -1,25 +1,13 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import { EVENT_TYPES, type EventType } from "../events/schemas";
-import {
-  compareStreamIds,
-  type DecodedEntry,
-  decodeEntry,
-  FIELD,
-  type RawEntry,
-  typeOfEntry,
-} from "../events/wire";
-import { appendDeadLetter } from "../outbox/relay";
+import { compareStreamIds, START_OF_STREAM } from "../events/stream-contract";
+import { type DecodedEntry, decodeEntry, FIELD, type RawEntry, typeOfEntry } from "../events/wire";
+import { createOutboxAppend, deadLetterEntry } from "../outbox/table";
+import { bulkInserter } from "../sqlite/bulk-writes";
 import { changesOf, type Db } from "../sqlite/db";
 import { withoutFsync } from "../sqlite/durability";
 import { savepointsOf } from "../sqlite/savepoints";
-import {
-  bulkProcessedRecorder,
-  checkpoints,
-  deadLetters,
-  parkedEntries,
-  processedEvents,
-  START_OF_STREAM,
-} from "./tables";
+import { checkpoints, deadLetters, parkedEntries, processedEvents } from "./tables";
 
 export type AppliedEntry = Extract<DecodedEntry, { ok: true }>;
 
@@ -161,6 +149,7 @@ export function createProjection(deps: {
   // rolls that attempt back, and the batch is applied again with a savepoint per entry (see applyBatch).
   let optimistic = false;
   const inSavepoint = savepointsOf(db, "projection_entry");
+  const appendToOutbox = createOutboxAppend(db);
   const recordProcessedInBulk = bulkProcessedRecorder(db);
   // In an optimistic attempt, the EventIds it applied, recorded together before its commit (see applyOnce).
   const appliedInAttempt = new Map<string, string>();
@@ -175,25 +164,16 @@ export function createProjection(deps: {
     if (optimistic) throw new NeedsSavepoints();
     const recordedAt = now().toISOString();
     tx.insert(deadLetters).values({ consumer: name, streamId, reason, fields, recordedAt }).run();
-    const id = newId();
-    appendDeadLetter(tx, {
-      id,
-      createdAt: recordedAt,
-      fields: [
-        "DeadLetterId",
-        id,
-        "OriginalId",
-        streamId,
-        "Consumer",
-        name,
-        "Reason",
+    appendToOutbox(
+      deadLetterEntry({
+        deadLetterId: newId(),
+        originalId: streamId,
+        consumer: name,
         reason,
-        "DeadLetteredAt",
-        recordedAt,
-        "OriginalFields",
-        JSON.stringify(fields),
-      ],
-    });
+        deadLetteredAt: recordedAt,
+        originalFields: fields,
+      }),
+    );
     result.deadLettered += 1;
     result.deadLetters.push({ streamId, eventId: fields[FIELD.eventId] ?? null, reason });
   }
@@ -397,4 +377,14 @@ const DUPLICATE = Symbol("duplicate");
 
 function streamMs(streamId: string): number {
   return Number(streamId.split("-")[0]);
+}
+
+/**
+ * Records EventIds (with the stream ID that carried each) in `processed_events` with multi-row inserts;
+ * false when any was there already. Undefined when the connection is not exposed (see bulkInserter).
+ */
+function bulkProcessedRecorder(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
+  const insert = bulkInserter(db, processedEvents, [processedEvents.eventId, processedEvents.streamId]);
+  if (!insert) return undefined;
+  return (applied) => insert(applied) === applied.size;
 }

@@ -1,9 +1,6 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { bulkInserter } from "../sqlite/bulk-writes";
+import { START_OF_STREAM } from "../events/stream-contract";
 import type { Db } from "../sqlite/db";
-
-/** Where a fresh consumer starts: before the first entry. */
-export const START_OF_STREAM = "0-0";
 
 /** The last stream ID a projection applied, written in the transaction that applied it. */
 export const checkpoints = sqliteTable("checkpoints", {
@@ -70,14 +67,4 @@ export function acknowledgeGap(
       set: { gapAcknowledgedThrough: through, entriesRead },
     })
     .run();
-}
-
-/**
- * Records EventIds (with the stream ID that carried each) in `processed_events` with multi-row inserts;
- * false when any was there already. Undefined when the connection is not exposed (see bulkInserter).
- */
-export function bulkProcessedRecorder(db: Db): ((applied: Map<string, string>) => boolean) | undefined {
-  const insert = bulkInserter(db, processedEvents, [processedEvents.eventId, processedEvents.streamId]);
-  if (!insert) return undefined;
-  return (applied) => insert(applied) === applied.size;
 }

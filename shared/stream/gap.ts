@@ -1,13 +1,13 @@
-import { compareStreamIds } from "../events/wire";
+import { compareStreamIds, START_OF_STREAM } from "../events/stream-contract";
 import type { Redis } from "./redis";
 
 /** What XINFO STREAM says about the stream, as far as gaps are concerned; null when the key is missing. */
 export type StreamState = {
   length: number;
-  /** The first entry still in the stream; "0-0" when it is empty. */
+  /** The first entry still in the stream; START_OF_STREAM when it is empty. */
   firstEntryId: string;
   lastGeneratedId: string;
-  /** The highest ID removed by XDEL (Redis 7+; XTRIM does not move it); "0-0" when none was. */
+  /** The highest ID removed by XDEL (Redis 7+; XTRIM does not move it); START_OF_STREAM when none was. */
   maxDeletedId: string;
   entriesAdded: number;
 } | null;
@@ -28,9 +28,9 @@ export async function inspectStream(redis: Redis, streamKey: string): Promise<St
   const firstEntry = info.get("first-entry");
   return {
     length,
-    firstEntryId: Array.isArray(firstEntry) && length > 0 ? String(firstEntry[0]) : "0-0",
-    lastGeneratedId: String(info.get("last-generated-id") ?? "0-0"),
-    maxDeletedId: String(info.get("max-deleted-entry-id") ?? "0-0"),
+    firstEntryId: Array.isArray(firstEntry) && length > 0 ? String(firstEntry[0]) : START_OF_STREAM,
+    lastGeneratedId: String(info.get("last-generated-id") ?? START_OF_STREAM),
+    maxDeletedId: String(info.get("max-deleted-entry-id") ?? START_OF_STREAM),
     entriesAdded: Number(info.get("entries-added") ?? length),
   };
 }
@@ -47,10 +47,10 @@ export type ConsumerPoint = { position: string; entriesRead: number; acknowledge
  */
 export function detectGap(point: ConsumerPoint, state: StreamState): Gap | null {
   const { position, entriesRead } = point;
-  const acknowledged = point.acknowledgedThrough ?? "0-0";
+  const acknowledged = point.acknowledgedThrough ?? START_OF_STREAM;
   const after = (a: string, b: string) => compareStreamIds(a, b) > 0;
   const unacknowledged = (through: string) => after(through, acknowledged);
-  const started = position !== "0-0";
+  const started = position !== START_OF_STREAM;
 
   if (state === null) {
     return started && unacknowledged(position)
@@ -103,6 +103,3 @@ export function entriesReadAccepting(point: ConsumerPoint, state: StreamState): 
   if (headPastPosition) return state.entriesAdded - state.length;
   return Math.min(point.entriesRead, state.entriesAdded);
 }
-
-/** The hash where each consumer reports the last position it applied; trimming never passes the lowest. */
-export const positionsKeyOf = (streamKey: string) => `${streamKey}:positions`;

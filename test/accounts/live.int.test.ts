@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { issueToken } from "../../accounts/auth/tokens";
 import type { AccountView } from "../../accounts/schemas";
-import { compareStreamIds } from "../../shared/events/wire";
+import { compareStreamIds } from "../../shared/events/stream-contract";
 import { type AccountsHarness, expectProblem, startAccountsApp } from "../support/apps";
 import { customerEntry, invoiceEntry } from "../support/entries";
 import { eventually } from "../support/resources";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createGroupCommit, type GroupCommit } from "../../customers/group-commit";
-import { knownAccounts } from "../../customers/store";
+import { knownAccounts } from "../../customers/tables";
 import { NotFoundError } from "../../shared/http/errors";
 import type { IdempotencyKey } from "../../shared/http/idempotency";
 import type { Db } from "../../shared/sqlite/db";

@@ -7,31 +7,34 @@ import { uuidv7 } from "uuidv7";
 import { createApp as createAccountsApp } from "../../accounts/app";
 import { type KeyRing, openKeyRing, type SigningKey } from "../../accounts/auth/keys";
 import { createLoginGuard, type LoginLimits } from "../../accounts/auth/login-guard";
-import { createSessionStore, refreshTokens } from "../../accounts/auth/sessions";
+import { createSessionStore } from "../../accounts/auth/sessions";
 import { issueToken } from "../../accounts/auth/tokens";
 import { accountCreated } from "../../accounts/domain";
 import { createChangeHub } from "../../accounts/live";
 import { createRevenueProjection } from "../../accounts/revenue/handler";
 import { seedDevelopmentUsers } from "../../accounts/seed";
+import { createAccountsStore } from "../../accounts/store";
 import {
   accounts,
   customers as accountsCustomers,
   invoices as accountsInvoices,
-  createAccountsStore,
+  refreshTokens,
   users,
-} from "../../accounts/store";
+} from "../../accounts/tables";
 import { createAccountsView } from "../../customers/accounts-view";
 import { createApp as createCustomersApp } from "../../customers/app";
-import { createCustomersStore, customers, invoices, knownAccounts } from "../../customers/store";
+import { createCustomersStore } from "../../customers/store";
+import { customers, invoices, knownAccounts } from "../../customers/tables";
 import type { DomainEvent } from "../../shared/events/schemas";
-import { compareStreamIds, encodeEnvelope, envelopeOf } from "../../shared/events/wire";
+import { compareStreamIds } from "../../shared/events/stream-contract";
+import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
 import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../shared/http/auth";
 import { idempotencyKeys } from "../../shared/http/idempotency";
 import { createMetrics } from "../../shared/http/metrics";
-import { outbox } from "../../shared/outbox/relay";
+import { outbox } from "../../shared/outbox/table";
 import { loadConfig } from "../../shared/process/config";
 import { createLogger } from "../../shared/process/log";
-import { startStreamPlumbing } from "../../shared/process/main";
+import { startStreamPlumbing } from "../../shared/process/plumbing";
 import type { BatchResult, Projection } from "../../shared/projection/projection";
 import { type Db, openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
 import type { Reply } from "./api";

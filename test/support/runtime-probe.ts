@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { hashPassword, verifyPassword } from "../../accounts/auth/password";
-import { createAccountsStore, users } from "../../accounts/store";
+import { createAccountsStore } from "../../accounts/store";
+import { users } from "../../accounts/tables";
 import { currentRuntime } from "../../shared/process/runtime";
 import { openDatabase, sqliteDriverName } from "../../shared/sqlite/db";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { refreshTokens } from "../../../accounts/auth/sessions";
+import { refreshTokens } from "../../../accounts/tables";
 import { SECURITY_HEADERS } from "../../../shared/http/conventions";
 import { type AccountsHarness, expectProblem, rejects, startAccountsApp } from "../../support/apps";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CURRENT_VERSIONS, type DomainEvent } from "../../../shared/events/schemas";
+import { compareStreamIds } from "../../../shared/events/stream-contract";
 import {
-  compareStreamIds,
   decodeEntry,
   encodeEnvelope,
   envelopeOf,

@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { DomainEvent } from "../../../shared/events/schemas";
+import { deadLetterStreamOf } from "../../../shared/events/stream-contract";
 import { decodeEntry, type EventEnvelope, encodeEnvelope, envelopeOf } from "../../../shared/events/wire";
-import {
-  appendDeadLetter,
-  appendToOutbox,
-  createOutboxRelay,
-  deadLetterStreamOf,
-  type OutboxRelay,
-  outboxBacklog,
-} from "../../../shared/outbox/relay";
+import { createOutboxRelay, type OutboxRelay } from "../../../shared/outbox/relay";
+import { createOutboxAppend, eventEntry, outboxBacklog } from "../../../shared/outbox/table";
 import { createLogger } from "../../../shared/process/log";
+import type { Db } from "../../../shared/sqlite/db";
 import { openDatabase, type SqliteDatabase } from "../../../shared/sqlite/db";
 import { connectRedis } from "../../../shared/stream/redis";
 import { startProxy, type TcpProxy } from "../../support/proxy";
@@ -18,6 +14,17 @@ import { eventually, startRedis, type TestRedis, tempDir, uniqueStreamKey } from
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "customers");
 const logger = createLogger("test", "silent");
+
+// Inside the test's transaction on `tx`'s connection, as a service appends.
+const appendToOutbox = (tx: Db, envelope: EventEnvelope) => createOutboxAppend(tx)(eventEntry(envelope));
+const appendDeadLetter = (tx: Db, letter: { id: string; fields: string[]; createdAt: string }) =>
+  createOutboxAppend(tx)({
+    eventId: letter.id,
+    eventType: "DeadLetter",
+    target: "dlq",
+    fields: letter.fields,
+    createdAt: letter.createdAt,
+  });
 const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { deadLetterStreamOf, supportsIdempotentXadd, xaddArguments } from "../../../shared/outbox/relay";
+import { deadLetterStreamOf } from "../../../shared/events/stream-contract";
+import { supportsIdempotentXadd, xaddArguments } from "../../../shared/outbox/relay";
 
 describe("idempotent XADD", () => {
   test.each([

@@ -4,16 +4,13 @@ import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
 import { accountCreated } from "../../../accounts/domain";
 import { createRevenueProjection } from "../../../accounts/revenue/handler";
-import { accounts, createAccountsStore, customers, invoices } from "../../../accounts/store";
+import { createAccountsStore } from "../../../accounts/store";
+import { accounts, customers, invoices } from "../../../accounts/tables";
+import { START_OF_STREAM } from "../../../shared/events/stream-contract";
 import { envelopeOf, type RawEntry } from "../../../shared/events/wire";
-import { outbox } from "../../../shared/outbox/relay";
+import { outbox } from "../../../shared/outbox/table";
 import { createProjection, type Projection } from "../../../shared/projection/projection";
-import {
-  deadLetters,
-  parkedEntries,
-  processedEvents,
-  START_OF_STREAM,
-} from "../../../shared/projection/tables";
+import { deadLetters, parkedEntries, processedEvents } from "../../../shared/projection/tables";
 import { openDatabase, type SqliteDatabase } from "../../../shared/sqlite/db";
 import { customerEntry, ENTRY_TIME, entry, invoiceEntry } from "../../support/entries";
 import { tempDir } from "../../support/resources";
