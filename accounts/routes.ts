@@ -4,6 +4,7 @@ import type { Authenticate } from "../shared/http/auth";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
 import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
 import type { InputLimits } from "../shared/http/limits";
+import { readPage } from "../shared/http/paging";
 import { fieldErrors, parseJsonBody, pathId } from "../shared/http/parse";
 import type { OutboxRelay } from "../shared/outbox/relay";
 import {
@@ -12,7 +13,7 @@ import {
   accountView,
   checkAccountDeletable,
   checkAccountReadable,
-  customersPage,
+  customerItem,
 } from "./domain";
 import type { ChangeHub } from "./live";
 import { accountSchemas } from "./schemas";
@@ -79,7 +80,12 @@ export function accountRoutes({
           params.id,
           caller,
         );
-        return customersPage(store.customersPage(account.id, limit + 1, after), limit);
+        return readPage(
+          limit,
+          (count) => store.customersPage(account.id, count, after),
+          (row) => row.id,
+          customerItem,
+        );
       })
       // 204: nothing is left to show, the account answers 404 from now on.
       .delete("/accounts/:id", async ({ params, headers }) => {

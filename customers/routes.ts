@@ -3,6 +3,7 @@ import { envelopeOf } from "../shared/events/wire";
 import type { Authenticate, Caller } from "../shared/http/auth";
 import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
 import type { InputLimits } from "../shared/http/limits";
+import { readPage } from "../shared/http/paging";
 import { parseJsonBody, parseQuery, pathId } from "../shared/http/parse";
 import type { OutboxRelay } from "../shared/outbox/relay";
 import {
@@ -17,7 +18,6 @@ import {
   invoiceCreated,
   invoiceDeleted,
   invoiceView,
-  pageOf,
   unknownCustomer,
   unknownCustomerReference,
   unknownInvoice,
@@ -98,7 +98,12 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const caller = await authenticate(headers.authorization);
       const { account_id, limit, after } = parseQuery(customersQuery, query);
       const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
-      return pageOf(store.customersPage(account.id, after, limit), limit, (row) => row.id, customerView);
+      return readPage(
+        limit,
+        (count) => store.customersPage(account.id, after, count),
+        (row) => row.id,
+        customerView,
+      );
     })
     .patch("/customers/:id", async ({ params, body, headers }) => {
       const caller = await authenticate(headers.authorization);
@@ -142,7 +147,12 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
       const { customer_id, limit, after } = parseQuery(invoicesQuery, query);
       const found = store.findCustomer(Number(customer_id));
       const customer = checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(customer_id));
-      return pageOf(store.invoicesPage(customer.id, after, limit), limit, (row) => row.id, invoiceView);
+      return readPage(
+        limit,
+        (count) => store.invoicesPage(customer.id, after, count),
+        (row) => row.id,
+        invoiceView,
+      );
     })
     .delete("/invoices/:id", async ({ params, headers }) => {
       const caller = await authenticate(headers.authorization);
