@@ -38,14 +38,14 @@ type Headers = WriteRequest["headers"];
 export function accountRoutes(routeDeps: AccountRoutesDeps) {
   const deps: Deps = { ...routeDeps, schemas: accountSchemas(routeDeps.limits) };
   const writes = accountWrites(deps);
-  const getAccounts = listAccounts(deps);
-  const getAccount = showAccount(deps);
-  const getCustomers = listCustomers(deps);
+  const reads = accountReads(deps);
   return (
     new Elysia()
-      .get("/accounts", ({ headers }) => getAccounts(headers))
-      .get("/accounts/:id", ({ params, headers }) => getAccount(params.id, headers))
-      .get("/accounts/:id/customers", ({ params, query, headers }) => getCustomers(params.id, query, headers))
+      .get("/accounts", ({ headers }) => reads.listAccounts(headers))
+      .get("/accounts/:id", ({ params, headers }) => reads.showAccount(params.id, headers))
+      .get("/accounts/:id/customers", ({ params, query, headers }) =>
+        reads.listCustomers(params.id, query, headers),
+      )
       // 204: nothing is left to show, the account answers 404 from now on.
       .delete("/accounts/:id", ({ params, headers }) => writes.deleteAccount({ id: params.id, headers }))
       .post("/accounts", ({ body, headers }) => writes.createAccount({ body, headers }))
@@ -109,38 +109,32 @@ function accountPath(request: WriteRequest & { id: string }) {
   return { id, rawId: request.id };
 }
 
-/** GET /accounts: the caller's accounts with their customers. */
-function listAccounts({ store, authenticate }: Deps) {
-  return async (headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const owned = store.accountsOwnedBy(caller.username);
-    const customers = store.customersOf(owned.map((account) => account.id));
-    return owned.map((account) => accountView(account, customers));
-  };
-}
+function accountReads({ store, authenticate, schemas }: Deps) {
+  return {
+    /** GET /accounts: the caller's accounts with their customers. */
+    async listAccounts(headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const owned = store.accountsOwnedBy(caller.username);
+      const customers = store.customersOf(owned.map((account) => account.id));
+      return owned.map((account) => accountView(account, customers));
+    },
 
-/** GET /accounts/:id: one of the caller's accounts. */
-function showAccount({ store, authenticate }: Deps) {
-  return async (rawId: string, headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const account = ownAccount(store, rawId, caller);
-    return accountView(account, store.customersOf([account.id]));
-  };
-}
+    /** GET /accounts/:id: one of the caller's accounts. */
+    async showAccount(rawId: string, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const account = ownAccount(store, rawId, caller);
+      return accountView(account, store.customersOf([account.id]));
+    },
 
-/** GET /accounts/:id/customers: a page of the account's customers. */
-function listCustomers({ store, authenticate, schemas }: Deps) {
-  return async (rawId: string, query: Record<string, string | undefined>, headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const parsed = schemas.customersPageQuery.safeParse(query);
-    if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error, query));
-    const { limit, after } = parsed.data;
-    const account = ownAccount(store, rawId, caller);
-    return readPage(
-      limit,
-      (count) => store.customersPage(account.id, count, after),
-      (row) => row.id,
-      customerItem,
-    );
+    /** GET /accounts/:id/customers: a page of the account's customers. */
+    async listCustomers(rawId: string, query: Record<string, string | undefined>, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const parsed = schemas.customersPageQuery.safeParse(query);
+      if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error, query));
+      const { limit, after } = parsed.data;
+      const account = ownAccount(store, rawId, caller);
+      const rows = (count: number) => store.customersPage(account.id, count, after);
+      return readPage(limit, rows, (row) => row.id, customerItem);
+    },
   };
 }

@@ -38,24 +38,23 @@ export type CustomerRoutesDeps = {
 
 type Deps = CustomerRoutesDeps & { schemas: CustomerSchemas };
 type Headers = WriteRequest["headers"];
+type Query = Record<string, string | undefined>;
 type PathRequest = WriteRequest & { id: string };
 
 export function customerRoutes(routeDeps: CustomerRoutesDeps) {
   const deps: Deps = { ...routeDeps, schemas: customerSchemas(routeDeps.limits) };
   const writes = customerWrites(deps);
-  const getCustomer = showCustomer(deps);
-  const getCustomers = listCustomers(deps);
-  const getInvoices = listInvoices(deps);
+  const reads = customerReads(deps);
   return new Elysia()
     .post("/customers", ({ body, headers }) => writes.createCustomer({ body, headers }))
-    .get("/customers/:id", ({ params, headers }) => getCustomer(params.id, headers))
+    .get("/customers/:id", ({ params, headers }) => reads.showCustomer(params.id, headers))
     .post("/invoices", ({ body, headers }) => writes.createInvoice({ body, headers }))
-    .get("/customers", ({ query, headers }) => getCustomers(query, headers))
+    .get("/customers", ({ query, headers }) => reads.listCustomers(query, headers))
     .patch("/customers/:id", ({ params, body, headers }) =>
       writes.renameCustomer({ id: params.id, body, headers }),
     )
     .delete("/customers/:id", ({ params, headers }) => writes.deleteCustomer({ id: params.id, headers }))
-    .get("/invoices", ({ query, headers }) => getInvoices(query, headers))
+    .get("/invoices", ({ query, headers }) => reads.listInvoices(query, headers))
     .delete("/invoices/:id", ({ params, headers }) => writes.deleteInvoice({ id: params.id, headers }));
 }
 
@@ -153,41 +152,31 @@ function customerWrites({ store, authenticate, relay, now, newEventId, schemas }
   };
 }
 
-/** GET /customers/:id: the caller's customer with its invoices. */
-function showCustomer({ store, authenticate }: Deps) {
-  return async (rawId: string, headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const customer = ownCustomer(store, pathId(rawId), caller, () => unknownCustomer(rawId));
-    return customerWithInvoicesView(customer, store.invoicesOf(customer.id));
-  };
-}
+function customerReads({ store, authenticate, schemas }: Deps) {
+  return {
+    /** GET /customers/:id: the caller's customer with its invoices. */
+    async showCustomer(rawId: string, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const customer = ownCustomer(store, pathId(rawId), caller, () => unknownCustomer(rawId));
+      return customerWithInvoicesView(customer, store.invoicesOf(customer.id));
+    },
 
-/** GET /customers?account_id=: a page of the caller's account's customers. */
-function listCustomers({ store, authenticate, schemas }: Deps) {
-  return async (query: Record<string, string | undefined>, headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const { account_id, limit, after } = parseQuery(schemas.customersQuery, query);
-    const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
-    return readPage(
-      limit,
-      (count) => store.customersPage(account.id, after, count),
-      (row) => row.id,
-      customerView,
-    );
-  };
-}
+    /** GET /customers?account_id=: a page of the caller's account's customers. */
+    async listCustomers(query: Query, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const { account_id, limit, after } = parseQuery(schemas.customersQuery, query);
+      const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
+      const rows = (count: number) => store.customersPage(account.id, after, count);
+      return readPage(limit, rows, (row) => row.id, customerView);
+    },
 
-/** GET /invoices?customer_id=: a page of the caller's customer's invoices. */
-function listInvoices({ store, authenticate, schemas }: Deps) {
-  return async (query: Record<string, string | undefined>, headers: Headers) => {
-    const caller = await authenticate(headers.authorization);
-    const { customer_id, limit, after } = parseQuery(schemas.invoicesQuery, query);
-    const customer = ownCustomer(store, Number(customer_id), caller, () => unknownCustomer(customer_id));
-    return readPage(
-      limit,
-      (count) => store.invoicesPage(customer.id, after, count),
-      (row) => row.id,
-      invoiceView,
-    );
+    /** GET /invoices?customer_id=: a page of the caller's customer's invoices. */
+    async listInvoices(query: Query, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const { customer_id, limit, after } = parseQuery(schemas.invoicesQuery, query);
+      const customer = ownCustomer(store, Number(customer_id), caller, () => unknownCustomer(customer_id));
+      const rows = (count: number) => store.invoicesPage(customer.id, after, count);
+      return readPage(limit, rows, (row) => row.id, invoiceView);
+    },
   };
 }
