@@ -80,7 +80,7 @@ function ownCustomer(
  */
 function customerWrites({ store, authenticate, relay, now, newEventId, schemas }: Deps) {
   const writeRoute = writeRoutes({ authenticate, store, notify: () => relay.notify(), now, newEventId });
-  const samePath = (request: PathRequest) => request.id;
+  const rawPathId = (request: PathRequest) => request.id;
   const pathAndBody =
     <S extends z.ZodType>(schema: S) =>
     (request: PathRequest) => ({ id: request.id, body: jsonBody(schema)(request) });
@@ -128,7 +128,7 @@ function customerWrites({ store, authenticate, relay, now, newEventId, schemas }
         return { status: 200, body: customerView(renamed) };
       },
     }),
-    deleteCustomer: writeRoute(samePath, {
+    deleteCustomer: writeRoute(rawPathId, {
       idempotency: (id) => ({ route: `DELETE /customers/${id}`, request: {} }),
       write(id, { caller, at, append }) {
         const customer = ownCustomer(store, pathId(id), caller, () => unknownCustomer(id));
@@ -137,7 +137,7 @@ function customerWrites({ store, authenticate, relay, now, newEventId, schemas }
         return { status: 204, body: null };
       },
     }),
-    deleteInvoice: writeRoute(samePath, {
+    deleteInvoice: writeRoute(rawPathId, {
       idempotency: (id) => ({ route: `DELETE /invoices/${id}`, request: {} }),
       write(id, { caller, at, append }) {
         const invoiceId = pathId(id);

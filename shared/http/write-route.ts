@@ -44,8 +44,11 @@ export type WriteContext = {
   append(event: DomainEvent): void;
 };
 
-/** What a write route reads from its request: its input, or a throw (415, 400 or 422 for a bad body, 404 for a path naming nothing). */
-export type ReadInput<Request extends WriteRequest, Input> = (request: Request) => Input;
+/**
+ * What a write route reads from its request: its input, or a throw (415, 400 or 422 for a bad body, 404
+ * for a path naming nothing).
+ */
+export type ReadInput<Incoming extends WriteRequest, Input> = (request: Incoming) => Input;
 
 /** One write route, given the input it read: how its idempotency key is scoped, and the write. */
 export type WriteRoute<Input> = {
@@ -65,8 +68,8 @@ export type WriteRoute<Input> = {
  */
 export function writeRoutes(deps: WriteRouteDeps) {
   const { store, newEventId } = deps;
-  return <Request extends WriteRequest, Input>(read: ReadInput<Request, Input>, route: WriteRoute<Input>) =>
-    async (request: Request): Promise<Response> => {
+  return <Incoming extends WriteRequest, Input>(read: ReadInput<Incoming, Input>, route: WriteRoute<Input>) =>
+    async (request: Incoming): Promise<Response> => {
       const caller = await deps.authenticate(request.headers.authorization);
       const input = read(request);
       const scope = route.idempotency(input);
