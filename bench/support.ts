@@ -34,6 +34,20 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
+/** Runs a program to its end; what it wrote to stdout and stderr, and its exit code. */
+export async function runToExit(
+  command: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const child = Bun.spawn(command, { ...options, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
 /** A process the bench started, with its peak resident set size read from /proc before it stops. */
 export type BenchProcess = {
   name: string;
