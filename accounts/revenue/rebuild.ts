@@ -98,23 +98,24 @@ export async function rebuildAccountsReadModel(deps: RebuildDeps): Promise<Rebui
   }
 }
 
-type Attempt = RebuildDeps & { live: Live; rebuildPath: string; replay: Replay; columns: RebuildColumns };
+/** What a rebuild works with once both databases are open. */
+type Rebuilding = RebuildDeps & { live: Live; rebuildPath: string; replay: Replay; columns: RebuildColumns };
 
 /**
  * Replays towards the live position until the last stretch can be finished inside one transaction on
  * the live database. A consumer held by a gap (say Redis was restored from an older backup, whole but
  * behind) does not move: the rebuild replays the stream to its end and moves the live checkpoint there.
  */
-async function catchUpWithLive(attempt: Attempt): Promise<RebuildReport> {
-  const { live, rebuildPath, redis, streamKey, replay, verify } = attempt;
+async function catchUpWithLive(rebuilding: Rebuilding): Promise<RebuildReport> {
+  const { live, rebuildPath, redis, streamKey, replay, verify } = rebuilding;
   // The checkpoint first, then the stream: counts only grow, so the pair never looks like a lost stream.
   const point = liveConsumerPoint(live);
   const gapped = detectGap(point, await inspectStream(redis, streamKey)) !== null;
   const heldAt = livePosition(live);
-  for (let round = 0; round < ATTEMPTS; round++) {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const end = await streamEnd(redis, streamKey);
     await withAttached(live, rebuildPath, () =>
-      runStatements(live, copyOwnedRowsStatements(attempt.columns)),
+      runStatements(live, copyOwnedRowsStatements(rebuilding.columns)),
     );
     await replay.fetchThrough(end);
     replay.applyThrough(gapped ? end : livePosition(live));
@@ -124,7 +125,7 @@ async function catchUpWithLive(attempt: Attempt): Promise<RebuildReport> {
     const outcome = await inTransaction(live, rebuildPath, !verify, async () => {
       const at = livePosition(live);
       if (gapped && at !== heldAt) return null;
-      return finishAt(attempt, gapped ? end : at, gapped ? end : null);
+      return finishAt(rebuilding, gapped ? end : at, gapped ? end : null);
     });
     if (outcome === null) continue;
     return {
@@ -138,11 +139,11 @@ async function catchUpWithLive(attempt: Attempt): Promise<RebuildReport> {
 }
 
 /** Inside the live transaction: replays through `through`, then compares or swaps; the differences. */
-async function finishAt(attempt: Attempt, through: string, gapEnd: string | null): Promise<string[]> {
-  const { live, rebuildPath, replay, redis, streamKey, columns } = attempt;
+async function finishAt(rebuilding: Rebuilding, through: string, gapEnd: string | null): Promise<string[]> {
+  const { live, rebuildPath, replay, redis, streamKey, columns } = rebuilding;
   await replay.fetchThrough(through);
   replay.applyThrough(through);
-  if (attempt.verify) return differences(live, rebuildPath, comparedQueries(columns, ACCOUNTS_PROJECTION));
+  if (rebuilding.verify) return differences(live, rebuildPath, comparedQueries(columns, ACCOUNTS_PROJECTION));
   if (gapEnd !== null) {
     const gapThrough = (await inspectStream(redis, streamKey))?.lastGeneratedId ?? gapEnd;
     moveLiveCheckpoint(live, { position: gapEnd, gapThrough });
