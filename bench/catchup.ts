@@ -4,7 +4,8 @@ import { uuidv7 } from "uuidv7";
 import type { DomainEvent } from "../shared/events/schemas";
 import { compareStreamIds } from "../shared/events/stream-contract";
 import { encodeEnvelope, envelopeOf } from "../shared/events/wire";
-import { accountsCheckpoint, type BenchProcess, freePort, startService, waitFor } from "./support";
+import { eventually, freePort } from "../test/support/resources";
+import { accountsCheckpoint, type BenchProcess, startService } from "./support";
 
 const CUSTOMERS = 1000;
 const PIPELINE = 1000;
@@ -106,7 +107,7 @@ async function watchUntil(
   fromEntries = 0,
 ): Promise<{ first: Progress; done: Progress }> {
   let first: Progress | undefined;
-  return waitFor(
+  return eventually(
     `accounts to reach ${target}`,
     () => {
       const checkpoint = accountsCheckpoint(dataDir);

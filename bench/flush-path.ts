@@ -1,24 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { invoiceCreated, invoiceView } from "../customers/domain";
 import { createCustomersStore } from "../customers/store";
 import { envelopeOf } from "../shared/events/wire";
 import { idempotencyKeyOf } from "../shared/http/idempotency";
-import { openDatabase } from "../shared/sqlite/db";
-import { ROOT } from "./support";
+import { measure, seededCustomersDatabase } from "./in-process";
 
 // The SQLite side of POST /invoices alone: 50 clients writing invoices through the store's group commit
 // (FULL fsync), µs per write. `bun bench/flush-path.ts`; not part of the suite.
-const dir = mkdtempSync(join(tmpdir(), "flush-path-"));
-const database = openDatabase(join(dir, "customers.sqlite"), join(ROOT, "migrations", "customers"));
-const client = (database.db as unknown as { $client: { run(sql: string): void } }).$client;
-client.run(
-  "INSERT INTO known_accounts (id, name, owned_by, created_date) VALUES (1, 'a', 'user1', '2024-01-01')",
-);
-for (let i = 1; i <= 20; i++)
-  client.run(`INSERT INTO customers (account_id, name, created_date) VALUES (1, 'c${i}', '2024-01-01')`);
+const database = seededCustomersDatabase("flush-path-");
 const store = createCustomersStore(database.db);
 let counter = 0;
 const write = () => {
@@ -45,22 +34,16 @@ const write = () => {
     return { status: 201, body: invoiceView(invoice) };
   });
 };
+const total = Number(process.env.REQUESTS ?? 20000);
 // 50 clients, each sending its next write when the last is answered (as wrk's connections do).
-const run = (n: number) =>
+const { wallUs, cpu } = await measure(total, (n) =>
   Promise.all(
     Array.from({ length: 50 }, async () => {
       for (let i = 0; i < n / 50; i++) await write();
     }),
-  );
-await run(2000);
-const total = Number(process.env.REQUESTS ?? 20000);
-const cpu = process.cpuUsage();
-const started = performance.now();
-await run(total);
-const wall = performance.now() - started;
-const used = process.cpuUsage(cpu);
-process.stdout.write(
-  `${total} writes: ${((wall * 1000) / total).toFixed(1)} µs wall, ${((used.user + used.system) / total).toFixed(1)} µs cpu per write\n`,
+  ).then(() => {}),
 );
-database.close();
-rmSync(dir, { recursive: true, force: true });
+process.stdout.write(
+  `${total} writes: ${(wallUs / total).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / total).toFixed(1)} µs cpu per write\n`,
+);
+database.remove();

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { type BenchProcess, freePort, openReadOnly, ROOT, spawnBun, startService, waitFor } from "./support";
+import { eventually, freePort } from "../test/support/resources";
+import { type BenchProcess, openReadOnly, ROOT, spawnBun, startService } from "./support";
 import { runWrk } from "./wrk";
 
 /** Both services on one Redis, with a user's token and customers to invoice, plus the hello-world baseline. */
@@ -32,7 +33,7 @@ export async function startHttpSystem(redisUrl: string, dir: string): Promise<Ht
   // customers learns account 1 from its AccountCreated event; until then it answers 422.
   const customerIds: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const id = await waitFor(
+    const id = await eventually(
       "customers to accept a customer on account 1",
       async () => {
         const response = await fetch(`${customers.url}/customers`, {
@@ -130,7 +131,7 @@ export async function ingestRound(
     keyPrefix: `ingest-${options.round}-${Date.now()}`,
   });
   const acknowledged = subject.requests - subject.statusErrors;
-  await waitFor(
+  await eventually(
     "accounts to show every acknowledged invoice",
     () => (invoicesVisible(system.readModel) >= before + acknowledged ? true : undefined),
     120_000,

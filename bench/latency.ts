@@ -1,5 +1,6 @@
+import { eventually } from "../test/support/resources";
 import type { HttpSystem } from "./ingest";
-import { percentile, waitFor } from "./support";
+import { percentile } from "./support";
 import { runWrk } from "./wrk";
 
 export type LatencyRound = {
@@ -71,7 +72,7 @@ async function probe(system: HttpSystem, running: () => boolean, keyPrefix: stri
     const acknowledgedAt = performance.now();
     if (response.status !== 201) throw new Error(`probe invoice answered ${response.status}`);
     const id = Number(((await response.json()) as { id: string }).id);
-    await waitFor("the probe invoice in accounts", () => visible.get(id) ?? undefined, 30_000, 1);
+    await eventually("the probe invoice in accounts", () => visible.get(id) ?? undefined, 30_000, 1);
     latencies.push(performance.now() - acknowledgedAt);
     await Bun.sleep(5);
   }

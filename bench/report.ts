@@ -24,126 +24,145 @@ export type Runs = {
   accountsRss: number;
 };
 
+/** A figure's target: its wording in the table, and whether a measurement meets it. */
+type Target = { label: string; met: (measured: { subject: number; ratio: number | null }) => boolean };
+
+const NO_TARGET: Target = { label: "", met: () => true };
+const ratioAtLeast = (min: number): Target => ({
+  label: `≥ ${min.toFixed(2)}×`,
+  met: ({ ratio }) => ratio !== null && ratio >= min,
+});
+const atMost = (max: number, unit: string): Target => ({
+  label: `≤ ${max} ${unit}`,
+  met: ({ subject }) => subject <= max,
+});
+const below = (max: number, unit: string): Target => ({
+  label: `< ${max} ${unit}`,
+  met: ({ subject }) => subject < max,
+});
+
+/** The median over the rounds of one measurement. */
+const medianOf = <T>(rows: T[], pick: (row: T) => number) => median(rows.map(pick));
+
+function figureOf(
+  [id, figure, unit]: [id: string, figure: string, unit: string],
+  measured: { subject: number; baseline?: number; ratio?: number },
+  target = NO_TARGET,
+): Figure {
+  const { subject, baseline = null, ratio = null } = measured;
+  return {
+    id,
+    figure,
+    subject,
+    baseline,
+    ratio,
+    unit,
+    target: target.label,
+    met: target.met({ subject, ratio }),
+  };
+}
+
+function ingestFigures(ingest: IngestRound[]): Figure[] {
+  const ofIngest = (pick: (round: IngestRound) => number) => medianOf(ingest, pick);
+  return [
+    figureOf(
+      ["ingest_rps", "1. Ingest: POST /invoices requests/s (baseline: hello-world Elysia route)", "req/s"],
+      {
+        subject: ofIngest((r) => r.subjectRps),
+        baseline: ofIngest((r) => r.baselineRps),
+        ratio: ofIngest((r) => r.ratio),
+      },
+      ratioAtLeast(0.4),
+    ),
+    figureOf(["ingest_p50", "1. Ingest latency p50 (baseline: hello-world p50)", "ms"], {
+      subject: ofIngest((r) => r.subjectP50Ms),
+      baseline: ofIngest((r) => r.baselineP50Ms),
+    }),
+    figureOf(
+      ["ingest_p99", "1. Ingest latency p99 (baseline: hello-world p99)", "ms"],
+      { subject: ofIngest((r) => r.subjectP99Ms), baseline: ofIngest((r) => r.baselineP99Ms) },
+      atMost(20, "ms"),
+    ),
+  ];
+}
+
+function endToEndFigures(ingest: IngestRound[], latency: LatencyRound[]): Figure[] {
+  const ofLatency = (pick: (round: LatencyRound) => number) => medianOf(latency, pick);
+  return [
+    figureOf(
+      [
+        "end_to_end_rate",
+        "2. End to end: invoices/s from 201 to visible in accounts (baseline: ingest rate)",
+        "invoices/s",
+      ],
+      {
+        subject: medianOf(ingest, (r) => r.endToEndRps),
+        baseline: medianOf(ingest, (r) => r.subjectRps),
+        ratio: medianOf(ingest, (r) => r.endToEndRatio),
+      },
+      ratioAtLeast(0.9),
+    ),
+    figureOf(["end_to_end_p50", "2. End to end latency p50, 201 to visible, at half load", "ms"], {
+      subject: ofLatency((r) => r.p50Ms),
+    }),
+    figureOf(
+      ["end_to_end_p99", "2. End to end latency p99, 201 to visible, at half load", "ms"],
+      { subject: ofLatency((r) => r.p99Ms) },
+      atMost(50, "ms"),
+    ),
+  ];
+}
+
+function streamFigures(catchUp: CatchUpRound[], sizes: Sizes): Figure[] {
+  const events = catchUp.length ? sizes.catchUpEvents : 0;
+  return [
+    figureOf(
+      [
+        "catch_up_rate",
+        `3. Catch-up: accounts from empty over ${events} events (baseline: raw XREAD COUNT 1000 drain)`,
+        "events/s",
+      ],
+      {
+        subject: medianOf(catchUp, (r) => r.subjectEventsPerSecond),
+        baseline: medianOf(catchUp, (r) => r.baselineEventsPerSecond),
+        ratio: medianOf(catchUp, (r) => r.ratio),
+      },
+      ratioAtLeast(0.5),
+    ),
+    figureOf(
+      ["resume_seconds", `4. Resume: restart to caught up, ${sizes.resumeEvents} events behind`, "s"],
+      { subject: medianOf(catchUp, (r) => r.resumeSeconds) },
+      below(1, "s"),
+    ),
+  ];
+}
+
+function memoryFigures(runs: Runs): Figure[] {
+  return (["customers", "accounts"] as const).map((service) =>
+    figureOf(
+      [`peak_rss_${service}`, `5. Peak RSS, ${service}`, "MiB"],
+      { subject: service === "customers" ? runs.customersRss : runs.accountsRss },
+      atMost(150, "MiB"),
+    ),
+  );
+}
+
 /** Every figure beside its baseline and target, as medians over the rounds. */
 export function summarise(suite: { mode: "smoke" | "full"; sizes: Sizes; seconds: number; runs: Runs }) {
   const { sizes, runs } = suite;
   const { ingest, latency, catchUp } = runs;
-  const m = <T>(rows: T[], pick: (row: T) => number) => median(rows.map(pick));
-  const ingestRatio = m(ingest, (r) => r.ratio);
-  const p99 = m(ingest, (r) => r.subjectP99Ms);
-  const e2eRatio = m(ingest, (r) => r.endToEndRatio);
-  const latencyP99 = m(latency, (r) => r.p99Ms);
-  const catchUpRatio = m(catchUp, (r) => r.ratio);
-  const resume = m(catchUp, (r) => r.resumeSeconds);
-  const figures: Figure[] = [
-    {
-      id: "ingest_rps",
-      figure: "1. Ingest: POST /invoices requests/s (baseline: hello-world Elysia route)",
-      subject: m(ingest, (r) => r.subjectRps),
-      baseline: m(ingest, (r) => r.baselineRps),
-      ratio: ingestRatio,
-      unit: "req/s",
-      target: "≥ 0.40×",
-      met: ingestRatio >= 0.4,
-    },
-    {
-      id: "ingest_p50",
-      figure: "1. Ingest latency p50 (baseline: hello-world p50)",
-      subject: m(ingest, (r) => r.subjectP50Ms),
-      baseline: m(ingest, (r) => r.baselineP50Ms),
-      ratio: null,
-      unit: "ms",
-      target: "",
-      met: true,
-    },
-    {
-      id: "ingest_p99",
-      figure: "1. Ingest latency p99 (baseline: hello-world p99)",
-      subject: p99,
-      baseline: m(ingest, (r) => r.baselineP99Ms),
-      ratio: null,
-      unit: "ms",
-      target: "≤ 20 ms",
-      met: p99 <= 20,
-    },
-    {
-      id: "end_to_end_rate",
-      figure: "2. End to end: invoices/s from 201 to visible in accounts (baseline: ingest rate)",
-      subject: m(ingest, (r) => r.endToEndRps),
-      baseline: m(ingest, (r) => r.subjectRps),
-      ratio: e2eRatio,
-      unit: "invoices/s",
-      target: "≥ 0.90×",
-      met: e2eRatio >= 0.9,
-    },
-    {
-      id: "end_to_end_p50",
-      figure: "2. End to end latency p50, 201 to visible, at half load",
-      subject: m(latency, (r) => r.p50Ms),
-      baseline: null,
-      ratio: null,
-      unit: "ms",
-      target: "",
-      met: true,
-    },
-    {
-      id: "end_to_end_p99",
-      figure: "2. End to end latency p99, 201 to visible, at half load",
-      subject: latencyP99,
-      baseline: null,
-      ratio: null,
-      unit: "ms",
-      target: "≤ 50 ms",
-      met: latencyP99 <= 50,
-    },
-    {
-      id: "catch_up_rate",
-      figure: `3. Catch-up: accounts from empty over ${catchUp.length ? sizes.catchUpEvents : 0} events (baseline: raw XREAD COUNT 1000 drain)`,
-      subject: m(catchUp, (r) => r.subjectEventsPerSecond),
-      baseline: m(catchUp, (r) => r.baselineEventsPerSecond),
-      ratio: catchUpRatio,
-      unit: "events/s",
-      target: "≥ 0.50×",
-      met: catchUpRatio >= 0.5,
-    },
-    {
-      id: "resume_seconds",
-      figure: `4. Resume: restart to caught up, ${sizes.resumeEvents} events behind`,
-      subject: resume,
-      baseline: null,
-      ratio: null,
-      unit: "s",
-      target: "< 1 s",
-      met: resume < 1,
-    },
-    {
-      id: "peak_rss_customers",
-      figure: "5. Peak RSS, customers",
-      subject: runs.customersRss,
-      baseline: null,
-      ratio: null,
-      unit: "MiB",
-      target: "≤ 150 MiB",
-      met: runs.customersRss <= 150,
-    },
-    {
-      id: "peak_rss_accounts",
-      figure: "5. Peak RSS, accounts",
-      subject: runs.accountsRss,
-      baseline: null,
-      ratio: null,
-      unit: "MiB",
-      target: "≤ 150 MiB",
-      met: runs.accountsRss <= 150,
-    },
-  ];
   return {
     mode: suite.mode,
     generatedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", bun: Bun.version },
     sizes,
     suiteSeconds: suite.seconds,
-    figures,
+    figures: [
+      ...ingestFigures(ingest),
+      ...endToEndFigures(ingest, latency),
+      ...streamFigures(catchUp, sizes),
+      ...memoryFigures(runs),
+    ],
     rounds: { ingest, latency, catchUp },
   };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { generateKeyPair, SignJWT } from "jose";
 import { uuidv7 } from "uuidv7";
 import { createApp } from "../customers/app";
@@ -9,21 +6,13 @@ import { createAuthenticator, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../shared/htt
 import { createMetrics } from "../shared/http/metrics";
 import { createLogger } from "../shared/process/log";
 import type { Consumer } from "../shared/projection/consumer";
-import { openDatabase } from "../shared/sqlite/db";
 import type { Redis } from "../shared/stream/redis";
-import { ROOT } from "./support";
+import { measure, seededCustomersDatabase } from "./in-process";
 
 // In-process cost of POST /invoices through the whole customers app (hooks, auth, zod, SQLite, group
 // commit with FULL fsync), without HTTP sockets, Redis or the relay: µs of wall and CPU time per request.
 // `bun bench/request-path.ts 2>/dev/null`; add --cpu-prof-md to see where it goes. Not part of the suite.
-const dir = mkdtempSync(join(tmpdir(), "request-path-"));
-const database = openDatabase(join(dir, "customers.sqlite"), join(ROOT, "migrations", "customers"));
-const client = (database.db as unknown as { $client: { run(sql: string): void } }).$client;
-client.run(
-  "INSERT INTO known_accounts (id, name, owned_by, created_date) VALUES (1, 'a', 'user1', '2024-01-01')",
-);
-for (let i = 1; i <= 20; i++)
-  client.run(`INSERT INTO customers (account_id, name, created_date) VALUES (1, 'c${i}', '2024-01-01')`);
+const database = seededCustomersDatabase("request-path-");
 const { privateKey, publicKey } = await generateKeyPair("ES256");
 const token = await new SignJWT({})
   .setProtectedHeader({ alg: "ES256", kid: "k" })
@@ -75,14 +64,8 @@ async function run(n: number) {
       if (reply.status !== 201) throw new Error(`status ${reply.status}: ${await reply.text()}`);
   }
 }
-await run(2000);
-const started = performance.now();
-const cpu = process.cpuUsage();
-await run(total);
-const wall = performance.now() - started;
-const used = process.cpuUsage(cpu);
+const { wallUs, cpu } = await measure(total, run);
 process.stdout.write(
-  `${total} requests: ${((wall * 1000) / total).toFixed(1)} µs wall, ${((used.user + used.system) / total).toFixed(1)} µs cpu (${(used.system / total).toFixed(1)} sys) per request; ${Math.round(total / (wall / 1000))} req/s\n`,
+  `${total} requests: ${(wallUs / total).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / total).toFixed(1)} µs cpu (${(cpu.system / total).toFixed(1)} sys) per request; ${Math.round(total / (wallUs / 1e6))} req/s\n`,
 );
-database.close();
-rmSync(dir, { recursive: true, force: true });
+database.remove();

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
 import { spawnRedisServer } from "../scripts/redis-server";
+import { freePort, tempDir } from "../test/support/resources";
 import { type CatchUpRound, catchUpRound, fillTemplate } from "./catchup";
 import { type IngestRound, ingestRound, startHttpSystem } from "./ingest";
 import { type LatencyRound, latencyRound } from "./latency";
 import { markdown, summarise } from "./report";
-import { freePort, ROOT, requireProgram, type Sizes, tempDir } from "./support";
+import { ROOT, requireProgram, type Sizes } from "./support";
 
 const FULL: Sizes = {
   rounds: 3,

@@ -1,9 +1,9 @@
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { serviceEnvironment } from "../shared/process/runtime";
+import { eventually } from "../test/support/resources";
 
 export const ROOT = join(import.meta.dir, "..");
 
@@ -16,19 +16,6 @@ export type Sizes = {
   catchUpEvents: number;
   resumeEvents: number;
 };
-
-/** A port nobody listens on right now. */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = server;
-  server.stop(true);
-  return port;
-}
-
-export function tempDir(prefix: string): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -47,24 +34,18 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  intervalMs = 5,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let lastError: unknown;
-  while (performance.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await Bun.sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+/** Runs a program to its end; what it wrote to stdout and stderr, and its exit code. */
+export async function runToExit(
+  command: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const child = Bun.spawn(command, { ...options, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, code };
 }
 
 /** A process the bench started, with its peak resident set size read from /proc before it stops. */
@@ -127,7 +108,7 @@ export async function spawnBun(options: {
     stdout: log,
     stderr: log,
   });
-  await waitFor(
+  await eventually(
     `${options.name} to start`,
     async () => {
       if (child.exitCode !== null) {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ROOT, requireProgram } from "./support";
+import { ROOT, requireProgram, runToExit } from "./support";
 
 export type WrkResult = {
   requests: number;
@@ -27,7 +27,11 @@ export async function runWrk(options: {
   delayMs?: number;
 }): Promise<WrkResult> {
   const wrk = requireProgram("wrk", "wrk");
-  const child = Bun.spawn(
+  const {
+    stdout: out,
+    stderr: err,
+    code,
+  } = await runToExit(
     [
       wrk,
       "-t1",
@@ -47,15 +51,8 @@ export async function runWrk(options: {
         BENCH_KEY_PREFIX: options.keyPrefix,
         BENCH_DELAY_MS: String(options.delayMs ?? 0),
       },
-      stdout: "pipe",
-      stderr: "pipe",
     },
   );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   const line = out.split("\n").find((text) => text.startsWith("BENCH_JSON "));
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${err || out}`);
   const raw = JSON.parse(line.slice("BENCH_JSON ".length)) as {

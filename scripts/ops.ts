@@ -1,5 +1,5 @@
 import { loadConfig } from "../shared/process/config";
-import { BAD_USAGE, type Command, createContext, DONE, FAILED, UsageError } from "./ops/cli";
+import { BAD_USAGE, type Command, createContext, DONE, entryNamed, FAILED, UsageError } from "./ops/cli";
 import { dlq } from "./ops/dlq";
 import { keys } from "./ops/keys";
 import { outboxCommand } from "./ops/outbox";
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return DONE;
   }
-  const command = COMMANDS[name];
+  const command = entryNamed(COMMANDS, name);
   if (!command) {
     console.error(`ops: unknown command "${name}"\n\n${HELP}`);
     return BAD_USAGE;

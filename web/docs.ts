@@ -1,3 +1,5 @@
+import { element } from "./dom";
+
 type Operation = {
   summary?: string;
   tags?: string[];
@@ -10,13 +12,6 @@ type ApiDocument = {
   info: { title: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
 };
-
-function element(tag: string, className = "", text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function schemaBlock(label: string, schema: unknown): HTMLElement {
   const block = element("div");

@@ -7,6 +7,29 @@ export type Reply = { ok: boolean; status: number; body: unknown };
 
 export type Session = ReturnType<typeof createSession>;
 
+const UNREACHABLE: Reply = {
+  ok: false,
+  status: 0,
+  body: { detail: "the service cannot be reached; try again in a moment" },
+};
+
+const postJson = (url: string, body: unknown) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+/** A response with its body parsed as JSON, or kept as text when it is not JSON. */
+async function replyOf(response: Response): Promise<Reply> {
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { ok: response.ok, status: response.status, body };
+}
+
 /** `ended` is called when the session can no longer be renewed (a 401 the refresh token cannot fix). */
 export function createSession(storage: Storage, ended: (message: string) => void) {
   let token = storage.getItem(KEY);
@@ -19,13 +42,6 @@ export function createSession(storage: Storage, ended: (message: string) => void
     storage.setItem(KEY, tokens.token);
     storage.setItem(`${KEY}.refresh`, tokens.refresh_token);
   };
-
-  const postJson = (url: string, body: unknown) =>
-    fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
 
   const session = {
     token: () => token,
@@ -73,22 +89,14 @@ export function createSession(storage: Storage, ended: (message: string) => void
       try {
         response = await fetch(url, { ...init, headers });
       } catch {
-        return {
-          ok: false,
-          status: 0,
-          body: { detail: "the service cannot be reached; try again in a moment" },
-        };
+        return UNREACHABLE;
       }
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {}
-      if (response.status === 401 && token && !url.startsWith("/auth/")) {
+      const reply = await replyOf(response);
+      if (reply.status === 401 && token && !url.startsWith("/auth/")) {
         if (!retried && (await session.renew())) return session.call(url, init, true);
         ended("Your session has ended; log in again.");
       }
-      return { ok: response.ok, status: response.status, body };
+      return reply;
     },
   };
   return session;

@@ -22,11 +22,34 @@ export type Context = {
   redis(): Promise<Redis>;
 };
 
+type Run = (args: string[], context: Context) => Promise<number>;
+
 export type Command = {
   /** Shown for `--help` (stdout) and after a usage error (stderr). */
   usage: string;
-  run(args: string[], context: Context): Promise<number>;
+  run: Run;
 };
+
+/** The entry of `table` named `name`, if it has one of its own (not one it inherits, like "constructor"). */
+export function entryNamed<T>(table: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/**
+ * Runs `<command> <subcommand> [arguments]`: the subcommand's own run with the arguments after it; a
+ * missing or unknown subcommand is a UsageError.
+ */
+export function subcommands(command: string, runs: Record<string, Run>): Run {
+  const names = Object.keys(runs);
+  const choices = `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  return async (args, context) => {
+    const [subcommand, ...rest] = args;
+    if (subcommand === undefined) throw new UsageError(`${command} needs a subcommand: ${choices}`);
+    const run = entryNamed(runs, subcommand);
+    if (!run) throw new UsageError(`unknown ${command} subcommand "${subcommand}"`);
+    return run(rest, context);
+  };
+}
 
 /** A context whose Redis connection is made only by the commands that need one; `close()` drops it. */
 export function createContext(config: Config, env: Record<string, string | undefined>) {

@@ -9,6 +9,7 @@ import {
   positionals,
   positiveInteger,
   streamId,
+  subcommands,
   UsageError,
 } from "./cli";
 import {
@@ -41,23 +42,7 @@ The dead-letter stream <STREAM_KEY>:dlq holds the entries a consumer gave up on,
   dlq purge --all [--consumer C]
 
 --all takes the dead letters there are when the command starts (of consumer C with --consumer).`,
-  async run(args, context) {
-    const [subcommand, ...rest] = args;
-    switch (subcommand) {
-      case "list":
-        return list(rest, context);
-      case "inspect":
-        return inspect(rest, context);
-      case "redrive":
-        return redriveCommand(rest, context);
-      case "purge":
-        return purgeCommand(rest, context);
-      case undefined:
-        throw new UsageError("dlq needs a subcommand: list, inspect, redrive or purge");
-      default:
-        throw new UsageError(`unknown dlq subcommand "${subcommand}"`);
-    }
-  },
+  run: subcommands("dlq", { list, inspect, redrive: redriveCommand, purge: purgeCommand }),
 };
 
 const keysOf = (context: Context) => ({

@@ -4,7 +4,7 @@ import {
   rotateKeyFile,
   signingKeyFileOf,
 } from "../../accounts/auth/keys";
-import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
+import { type Command, type Context, DONE, Failure, parseOptions, positionals, subcommands } from "./cli";
 
 export const keys: Command = {
   usage: `usage: bun run ops -- keys <subcommand>
@@ -23,22 +23,14 @@ The accounts service's token signing keys, in DATA_DIR/accounts-signing-keys.jso
 Not available when the key comes from JWT_PRIVATE_KEY: rotate that by setting the new key there and
 the old one in JWT_PREVIOUS_KEY, then restarting accounts.`,
   async run(args, context) {
-    const [subcommand, ...rest] = args;
     if (context.config.JWT_PRIVATE_KEY !== undefined) {
       throw new Failure("the signing key comes from JWT_PRIVATE_KEY; rotate it there (see keys --help)");
     }
-    switch (subcommand) {
-      case "list":
-        return list(rest, context);
-      case "rotate":
-        return rotate(rest, context);
-      case undefined:
-        throw new UsageError("keys needs a subcommand: list or rotate");
-      default:
-        throw new UsageError(`unknown keys subcommand "${subcommand}"`);
-    }
+    return keysSubcommands(args, context);
   },
 };
+
+const keysSubcommands = subcommands("keys", { list, rotate });
 
 async function list(args: string[], context: Context): Promise<number> {
   positionals(parseOptions(args, {}).positionals, []);

@@ -10,7 +10,16 @@ import { createAccountsStore } from "../../accounts/store";
 import { envelopeOf } from "../../shared/events/wire";
 import { inputLimitsOf } from "../../shared/process/config";
 import { openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
-import { type Command, type Context, DONE, Failure, parseOptions, positionals, UsageError } from "./cli";
+import {
+  type Command,
+  type Context,
+  DONE,
+  Failure,
+  parseOptions,
+  positionals,
+  subcommands,
+  UsageError,
+} from "./cli";
 import { readPassword } from "./password";
 
 const USERNAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -30,19 +39,7 @@ The password comes from the environment variable OPS_PASSWORD, else it is asked 
 PASSWORD_MIN_LENGTH (default 12) characters, does not contain the username, is not a common password
 and not one character repeated. USERNAME is 1 to 100 of A-Z a-z 0-9 . _ -.
 Exit 1 when the user already exists (add) or does not exist (passwd); 2 for a bad username or password.`,
-  async run(args, context) {
-    const [subcommand, ...rest] = args;
-    switch (subcommand) {
-      case "add":
-        return add(rest, context);
-      case "passwd":
-        return passwd(rest, context);
-      case undefined:
-        throw new UsageError("user needs a subcommand: add or passwd");
-      default:
-        throw new UsageError(`unknown user subcommand "${subcommand}"`);
-    }
-  },
+  run: subcommands("user", { add, passwd }),
 };
 
 function username(value: string | undefined): string {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { runToExit } from "../../bench/support";
 import { tempDir } from "../support/resources";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -25,19 +26,10 @@ describe("the benchmark suite in smoke mode", () => {
   test("runs every figure and writes a well-formed results.json and results.md", async () => {
     const out = tempDir("streamledger-bench-smoke-");
     try {
-      const child = Bun.spawn(
+      const { stdout, stderr, code } = await runToExit(
         [process.execPath, join(ROOT, "bench", "run.ts"), "--smoke", "--out", out.path],
-        {
-          cwd: ROOT,
-          stdout: "pipe",
-          stderr: "pipe",
-        },
+        { cwd: ROOT },
       );
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
       expect({ code, stderr: code === 0 ? "" : stderr }).toEqual({ code: 0, stderr: "" });
       expect(stdout).toContain("| figure | subject | baseline | ratio | target | met |");
 

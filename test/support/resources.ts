@@ -65,11 +65,15 @@ export async function startRedis(options: { appendfsync?: "always" | "everysec" 
   };
 }
 
-/** Polls `check` until it returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
+/**
+ * Polls `check` every `intervalMs` until it returns a value other than undefined/false; fails with `what`
+ * after `timeoutMs`.
+ */
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
+  intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -80,7 +84,7 @@ export async function eventually<T>(
     } catch (error) {
       lastError = error;
     }
-    await Bun.sleep(50);
+    await Bun.sleep(intervalMs);
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
 }
