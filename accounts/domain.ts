@@ -1,7 +1,7 @@
 import type { AccountCreated, AccountDeleted } from "../shared/events/schemas";
 import type { Caller } from "../shared/http/auth";
 import { AuthError, ConflictError, NotFoundError } from "../shared/http/errors";
-import type { AccountView, CustomerItem, CustomersPage } from "./schemas";
+import type { AccountView, CustomerItem } from "./schemas";
 
 type Account = {
   id: number;
@@ -27,21 +27,11 @@ export function accountView(account: Account, customers: Customer[]): AccountVie
   };
 }
 
-function customerItem(customer: Customer): CustomerItem {
+export function customerItem(customer: Customer): CustomerItem {
   return {
     customer_id: String(customer.id),
     name: customer.name,
     total_revenue_cents: customer.totalRevenueCents,
-  };
-}
-
-/** A page of `limit` customers, given up to `limit + 1` rows: a row beyond the page means there is more. */
-export function customersPage(rows: Customer[], limit: number): CustomersPage {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map(customerItem),
-    next_after: rows.length > limit && last ? String(last.id) : null,
   };
 }
 

@@ -60,99 +60,17 @@ export type LiveRoutesDeps = {
  * nothing, however long it was away or whatever the server did meanwhile. When the token expires the
  * stream sends `expired` and ends.
  */
-export function liveRoutes({
-  store,
-  authenticate,
-  hub,
-  position,
-  heartbeatMs = 15_000,
-  maxStreamsPerUser = 20,
-}: LiveRoutesDeps) {
-  const open = new Map<string, number>();
+export function liveRoutes({ maxStreamsPerUser = 20, ...deps }: LiveRoutesDeps) {
+  const streams = streamsPerUser(maxStreamsPerUser);
   return new Elysia().get("/accounts/events", async ({ headers, request }) => {
-    const caller = await authenticate(headers.authorization);
-    const streams = open.get(caller.username) ?? 0;
-    if (streams >= maxStreamsPerUser) {
-      throw new TooManyRequestsError(`at most ${maxStreamsPerUser} event streams may be open per user`, 5);
-    }
-    open.set(caller.username, streams + 1);
+    const caller = await deps.authenticate(headers.authorization);
     const lastEventId = headers["last-event-id"];
-    const resumedFrom = lastEventId !== undefined && isStreamId(lastEventId) ? lastEventId : null;
-    const encoder = new TextEncoder();
-    // Reads are synchronous and a batch commits synchronously, so a position and the views read in the
-    // same tick belong together.
-    const viewsNow = (): { at: string; views: AccountView[] } => {
-      const owned = store.accountsOwnedBy(caller.username);
-      const customers = store.customersOf(owned.map((account) => account.id));
-      return { at: position(), views: owned.map((account) => accountView(account, customers)) };
-    };
-    let finish = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const sent = new Map<number, string>();
-        // A client gone between two writes (before its abort arrives) ends the stream, nothing else.
-        const write = (text: string) => {
-          try {
-            controller.enqueue(encoder.encode(text));
-          } catch {
-            finish();
-          }
-        };
-        const send = (event: string, id: string, data: unknown) =>
-          write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const first = viewsNow();
-        for (const view of first.views) sent.set(view.account.id, JSON.stringify(view));
-        const snapshot: SnapshotEvent = {
-          position: first.at,
-          resumed_from: resumedFrom,
-          accounts: first.views,
-        };
-        send("snapshot", first.at, snapshot);
-
-        const changed = () => {
-          // A user removed while connected sees nothing more.
-          if (store.findUser(caller.username) === undefined) return finish();
-          const { at, views } = viewsNow();
-          const updated = views.filter((view) => sent.get(view.account.id) !== JSON.stringify(view));
-          const live = new Set(views.map((view) => view.account.id));
-          const removed = [...sent.keys()].filter((id) => !live.has(id));
-          if (updated.length === 0 && removed.length === 0) return;
-          for (const view of updated) sent.set(view.account.id, JSON.stringify(view));
-          for (const id of removed) sent.delete(id);
-          const change: ChangeEvent = { position: at, accounts: updated, removed };
-          send("change", at, change);
-        };
-        const unsubscribe = hub.subscribe({ changed, closed: () => finish() });
-        // A comment now and then keeps proxies from closing an idle stream.
-        const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
-        // The stream ends when the token does, saying so, so the client renews it before reconnecting (a
-        // token just past its expiry is still accepted within the verifier's clock tolerance).
-        const expires = expiryOf(headers.authorization);
-        const expire = () => {
-          write("event: expired\ndata: {}\n\n");
-          finish();
-        };
-        const expiry =
-          expires === undefined ? undefined : setTimeout(expire, Math.max(0, expires - Date.now()));
-        let finished = false;
-        finish = () => {
-          if (finished) return;
-          finished = true;
-          const left = (open.get(caller.username) ?? 1) - 1;
-          if (left > 0) open.set(caller.username, left);
-          else open.delete(caller.username);
-          clearInterval(heartbeat);
-          clearTimeout(expiry);
-          unsubscribe();
-          try {
-            controller.close();
-          } catch {}
-        };
-        request.signal.addEventListener("abort", () => finish());
-      },
-      cancel() {
-        finish();
-      },
+    const body = accountEvents(deps, {
+      username: caller.username,
+      resumedFrom: lastEventId !== undefined && isStreamId(lastEventId) ? lastEventId : null,
+      expiresAt: expiryOf(headers.authorization),
+      aborted: request.signal,
+      release: streams.open(caller.username),
     });
     return new Response(body, {
       headers: {
@@ -162,6 +80,122 @@ export function liveRoutes({
       },
     });
   });
+}
+
+/** Counts each user's open streams: `open` refuses one beyond `max` (429) and returns its release. */
+function streamsPerUser(max: number) {
+  const open = new Map<string, number>();
+  return {
+    open(username: string): () => void {
+      const streams = open.get(username) ?? 0;
+      if (streams >= max) {
+        throw new TooManyRequestsError(`at most ${max} event streams may be open per user`, 5);
+      }
+      open.set(username, streams + 1);
+      return () => {
+        const left = (open.get(username) ?? 1) - 1;
+        if (left > 0) open.set(username, left);
+        else open.delete(username);
+      };
+    },
+  };
+}
+
+type StreamOptions = {
+  username: string;
+  resumedFrom: string | null;
+  /** When the token ends, in ms since the epoch; undefined when it has no expiry. */
+  expiresAt: number | undefined;
+  aborted: AbortSignal;
+  /** Called once when the stream ends, however it ends. */
+  release: () => void;
+};
+
+/** One caller's event stream: the snapshot, then a change after each commit, until it ends. */
+function accountEvents(
+  { store, hub, position, heartbeatMs = 15_000 }: Omit<LiveRoutesDeps, "authenticate" | "maxStreamsPerUser">,
+  { username, resumedFrom, expiresAt, aborted, release }: StreamOptions,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  // Reads are synchronous and a batch commits synchronously, so a position and the views read in the
+  // same tick belong together.
+  const viewsNow = (): { at: string; views: AccountView[] } => {
+    const owned = store.accountsOwnedBy(username);
+    const customers = store.customersOf(owned.map((account) => account.id));
+    return { at: position(), views: owned.map((account) => accountView(account, customers)) };
+  };
+  let finish = () => {};
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A client gone between two writes (before its abort arrives) ends the stream, nothing else.
+      const write = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          finish();
+        }
+      };
+      const send = (event: string, id: string, data: unknown) =>
+        write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const first = viewsNow();
+      const sent = new Map(first.views.map((view) => [view.account.id, JSON.stringify(view)]));
+      const snapshot: SnapshotEvent = {
+        position: first.at,
+        resumed_from: resumedFrom,
+        accounts: first.views,
+      };
+      send("snapshot", first.at, snapshot);
+
+      const changed = () => {
+        // A user removed while connected sees nothing more.
+        if (store.findUser(username) === undefined) return finish();
+        const { at, views } = viewsNow();
+        const change = changeSince(sent, views, at);
+        if (change) send("change", at, change);
+      };
+      const unsubscribe = hub.subscribe({ changed, closed: () => finish() });
+      // A comment now and then keeps proxies from closing an idle stream.
+      const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
+      // The stream ends when the token does, saying so, so the client renews it before reconnecting (a
+      // token just past its expiry is still accepted within the verifier's clock tolerance).
+      const expire = () => {
+        write("event: expired\ndata: {}\n\n");
+        finish();
+      };
+      const expiry =
+        expiresAt === undefined ? undefined : setTimeout(expire, Math.max(0, expiresAt - Date.now()));
+      let finished = false;
+      finish = () => {
+        if (finished) return;
+        finished = true;
+        release();
+        clearInterval(heartbeat);
+        clearTimeout(expiry);
+        unsubscribe();
+        try {
+          controller.close();
+        } catch {}
+      };
+      aborted.addEventListener("abort", () => finish());
+    },
+    cancel() {
+      finish();
+    },
+  });
+}
+
+/**
+ * The `change` message from the views last sent (`sent`: account id → its view as JSON) to `views`, or
+ * undefined when nothing differs; `sent` is brought up to date.
+ */
+function changeSince(sent: Map<number, string>, views: AccountView[], at: string): ChangeEvent | undefined {
+  const updated = views.filter((view) => sent.get(view.account.id) !== JSON.stringify(view));
+  const live = new Set(views.map((view) => view.account.id));
+  const removed = [...sent.keys()].filter((id) => !live.has(id));
+  if (updated.length === 0 && removed.length === 0) return undefined;
+  for (const view of updated) sent.set(view.account.id, JSON.stringify(view));
+  for (const id of removed) sent.delete(id);
+  return { position: at, accounts: updated, removed };
 }
 
 /** The `exp` of a bearer token already verified, in ms; undefined if it has none. */

@@ -2,18 +2,9 @@ import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
 import { envelopeOf } from "../shared/events/wire";
 import { createAuthenticator } from "../shared/http/auth";
-import { createMetrics } from "../shared/http/metrics";
-import {
-  customersPublicUrlOf,
-  dashboardOriginsOf,
-  inputLimitsOf,
-  loadConfig,
-} from "../shared/process/config";
-import { acquireInstanceLock } from "../shared/process/lock";
-import { createLogger } from "../shared/process/log";
-import { runMain, serveUntilSignalled } from "../shared/process/main";
-import { startStreamPlumbing } from "../shared/process/plumbing";
-import { openDatabase } from "../shared/sqlite/db";
+import { customersPublicUrlOf } from "../shared/process/config";
+import { runMain } from "../shared/process/main";
+import { startService } from "../shared/process/startup";
 import { createApp } from "./app";
 import { openKeyRing, signingKeyFileOf } from "./auth/keys";
 import { createLoginGuard } from "./auth/login-guard";
@@ -26,23 +17,16 @@ import { seedDevelopmentUsers } from "./seed";
 import { createAccountsStore } from "./store";
 
 await runMain("accounts", async () => {
-  const config = loadConfig(process.env);
-  const logger = createLogger("accounts", config.LOG_LEVEL, config.LOG_FORMAT);
-  const metrics = createMetrics("accounts");
-  const releaseLock = acquireInstanceLock(config.DATA_DIR, "accounts");
-  const now = () => new Date();
+  const service = startService("accounts");
+  const { config, logger, now } = service;
   const keys = await openKeyRing({
     privateJwk: config.JWT_PRIVATE_KEY,
     previousJwk: config.JWT_PREVIOUS_KEY,
     keyFile: signingKeyFileOf(config.DATA_DIR),
     legacyKeyFile: join(config.DATA_DIR, "accounts-signing-key.jwk.json"),
   });
-  const database = openDatabase(
-    join(config.DATA_DIR, "accounts.sqlite"),
-    new URL("../migrations/accounts", import.meta.url).pathname,
-    { walAutocheckpointPages: ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES },
-  );
-  const store = createAccountsStore(database.db);
+  const { db } = service.openDatabase({ walAutocheckpointPages: ACCOUNTS_WAL_AUTOCHECKPOINT_PAGES });
+  const store = createAccountsStore(db);
   if (config.SEED_DEV_USERS) {
     const at = now();
     const seeded = await seedDevelopmentUsers(store, parseDevUsers(config.DEV_USERS), at, (account) =>
@@ -52,19 +36,8 @@ await runMain("accounts", async () => {
       logger.warn("created the development users from DEV_USERS; set SEED_DEV_USERS=false in production");
   }
   const hub = createChangeHub();
-  const { redis, relay, consumer, closers, stuckAfterMs } = startStreamPlumbing({
-    service: "accounts",
-    config,
-    db: database.db,
-    projection: createRevenueProjection({
-      db: database.db,
-      now,
-      newId: uuidv7,
-      parkTimeoutMs: config.PARK_TIMEOUT_MS,
-    }),
-    logger,
-    metrics,
-    now,
+  const { consumer, appDeps } = service.startPlumbing(db, {
+    projection: createRevenueProjection({ db, now, newId: uuidv7, parkTimeoutMs: config.PARK_TIMEOUT_MS }),
     // Only a batch that changed the read model: parked, dead-lettered or repeated entries change nothing.
     onCommitted: (result) => {
       if (result.applied > 0) hub.notify();
@@ -73,10 +46,10 @@ await runMain("accounts", async () => {
   // After the consumer has started: a restarted service catches up while the decoy hash is computed.
   await preparePasswordHashing();
   const app = createApp({
-    db: database.db,
+    ...appDeps,
     store,
     keys,
-    sessions: createSessionStore(database.db, config.REFRESH_TOKEN_TTL_SECONDS),
+    sessions: createSessionStore(db, config.REFRESH_TOKEN_TTL_SECONDS),
     loginGuard: createLoginGuard({
       windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS,
       maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
@@ -84,36 +57,12 @@ await runMain("accounts", async () => {
     }),
     clientIpHeader: config.CLIENT_IP_HEADER,
     jwksCacheSeconds: config.JWKS_CACHE_SECONDS,
-    limits: inputLimitsOf(config),
     maxAccountsPerUser: config.MAX_ACCOUNTS_PER_USER,
     authenticate: createAuthenticator(keys.verificationKey),
-    relay,
-    consumer,
-    redis,
-    stuckAfterMs,
-    metrics,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    logger,
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
-    now,
-    newEventId: uuidv7,
     hub,
     position: () => consumer.status().position,
-    dashboardOrigins: dashboardOriginsOf(config),
     customersUrl: customersPublicUrlOf(config),
   });
-  await serveUntilSignalled({
-    app,
-    beforeStop: () => hub.close(),
-    hostname: config.HOST,
-    port: config.ACCOUNTS_PORT,
-    logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    closers: [
-      ...closers,
-      { name: "database", close: () => database.close() },
-      { name: "instance lock", close: releaseLock },
-    ],
-  });
+  await service.serve(app, config.ACCOUNTS_PORT, () => hub.close());
 });

@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
-import { envelopeOf } from "../shared/events/wire";
-import type { Authenticate } from "../shared/http/auth";
+import type { Authenticate, Caller } from "../shared/http/auth";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
-import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
 import type { InputLimits } from "../shared/http/limits";
-import { fieldErrors, parseJsonBody, pathId } from "../shared/http/parse";
+import { readPage } from "../shared/http/paging";
+import { fieldErrors, pathId } from "../shared/http/parse";
+import { jsonBody, type WriteRequest, writeRoutes } from "../shared/http/write-route";
 import type { OutboxRelay } from "../shared/outbox/relay";
 import {
   accountCreated,
@@ -12,18 +12,11 @@ import {
   accountView,
   checkAccountDeletable,
   checkAccountReadable,
-  customersPage,
+  customerItem,
 } from "./domain";
 import type { ChangeHub } from "./live";
-import { accountSchemas } from "./schemas";
-import {
-  type AccountsStore,
-  countLiveAccountsOf,
-  findLiveAccount,
-  hasLiveCustomers,
-  insertAccount,
-  markAccountDeleted,
-} from "./store";
+import { type AccountSchemas, accountSchemas } from "./schemas";
+import type { AccountsStore } from "./store";
 
 export type AccountRoutesDeps = {
   store: AccountsStore;
@@ -39,95 +32,109 @@ export type AccountRoutesDeps = {
   newEventId: () => string;
 };
 
-export function accountRoutes({
-  store,
-  authenticate,
-  relay,
-  hub,
-  now,
-  newEventId,
-  limits,
-  maxAccountsPerUser = 100,
-}: AccountRoutesDeps) {
-  const { createAccountBody, customersPageQuery } = accountSchemas(limits);
+type Deps = AccountRoutesDeps & { schemas: AccountSchemas };
+type Headers = WriteRequest["headers"];
+
+export function accountRoutes(routeDeps: AccountRoutesDeps) {
+  const deps: Deps = { ...routeDeps, schemas: accountSchemas(routeDeps.limits) };
+  const writes = accountWrites(deps);
+  const reads = accountReads(deps);
   return (
     new Elysia()
-      .get("/accounts", async ({ headers }) => {
-        const caller = await authenticate(headers.authorization);
-        const owned = store.accountsOwnedBy(caller.username);
-        const customers = store.customersOf(owned.map((account) => account.id));
-        return owned.map((account) => accountView(account, customers));
-      })
-      .get("/accounts/:id", async ({ params, headers }) => {
-        const caller = await authenticate(headers.authorization);
-        const id = pathId(params.id);
-        const account = checkAccountReadable(
-          id === undefined ? undefined : store.findAccount(id),
-          params.id,
-          caller,
-        );
-        return accountView(account, store.customersOf([account.id]));
-      })
-      .get("/accounts/:id/customers", async ({ params, query, headers }) => {
-        const caller = await authenticate(headers.authorization);
-        const parsed = customersPageQuery.safeParse(query);
-        if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error, query));
-        const { limit, after } = parsed.data;
-        const id = pathId(params.id);
-        const account = checkAccountReadable(
-          id === undefined ? undefined : store.findAccount(id),
-          params.id,
-          caller,
-        );
-        return customersPage(store.customersPage(account.id, limit + 1, after), limit);
-      })
+      .get("/accounts", ({ headers }) => reads.listAccounts(headers))
+      .get("/accounts/:id", ({ params, headers }) => reads.showAccount(params.id, headers))
+      .get("/accounts/:id/customers", ({ params, query, headers }) =>
+        reads.listCustomers(params.id, query, headers),
+      )
       // 204: nothing is left to show, the account answers 404 from now on.
-      .delete("/accounts/:id", async ({ params, headers }) => {
-        const caller = await authenticate(headers.authorization);
-        const id = pathId(params.id);
-        if (id === undefined) throw new NotFoundError(`no account with id "${params.id}"`);
-        const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "DELETE /accounts/:id", {
-          id,
-        });
-        const deletedAt = now();
-        // Checked inside the transaction: a replayed key answers as the first time, before any check.
-        const reply = store.commit(key, deletedAt, (tx) => {
-          const account = checkAccountReadable(findLiveAccount(tx, id), params.id, caller);
-          checkAccountDeletable(account, hasLiveCustomers(tx, account.id));
-          const deleted = markAccountDeleted(tx, account.id, deletedAt.toISOString());
-          store.appendEvent(
-            envelopeOf(accountDeleted(deleted, deletedAt.toISOString()), newEventId(), deletedAt),
-          );
-          return { status: 204, body: { id: String(account.id) } };
-        });
-        relay.notify();
-        hub.notify();
-        const replayed: Record<string, string> = reply.replayed ? { "idempotent-replayed": "true" } : {};
-        return new Response(null, { status: 204, headers: replayed });
-      })
-      .post("/accounts", async ({ body, headers }) => {
-        const caller = await authenticate(headers.authorization);
-        const input = parseJsonBody(createAccountBody, body, headers["content-type"]);
-        const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /accounts", input);
-        const createdAt = now();
-        const reply = store.commit(key, createdAt, (tx) => {
-          if (countLiveAccountsOf(tx, caller.username) >= maxAccountsPerUser) {
-            throw new ConflictError(
-              `you already own ${maxAccountsPerUser} accounts, the most allowed (MAX_ACCOUNTS_PER_USER); delete one first`,
-            );
-          }
-          const account = insertAccount(tx, {
-            name: input.name,
-            description: input.description,
-            ownedBy: caller.username,
-            createdDate: createdAt.toISOString(),
-          });
-          store.appendEvent(envelopeOf(accountCreated(account), newEventId(), createdAt));
-          return { status: 201, body: accountView(account, []) };
-        });
-        relay.notify();
-        hub.notify();
-        return replyResponse(reply);
-      })
+      .delete("/accounts/:id", ({ params, headers }) => writes.deleteAccount({ id: params.id, headers }))
+      .post("/accounts", ({ body, headers }) => writes.createAccount({ body, headers }))
   );
+}
+
+/** The caller's own live account named by a path id: 404 when there is none, 403 when another user's. */
+function ownAccount(store: AccountsStore, rawId: string, caller: Caller) {
+  const id = pathId(rawId);
+  return checkAccountReadable(id === undefined ? undefined : store.findAccount(id), rawId, caller);
+}
+
+/**
+ * The writes, through the one write path; each keeps the idempotency route string and the request it
+ * hashes as they were first stored.
+ */
+function accountWrites({ store, authenticate, relay, hub, now, newEventId, schemas, ...deps }: Deps) {
+  const maxAccountsPerUser = deps.maxAccountsPerUser ?? 100;
+  const notify = () => {
+    relay.notify();
+    hub.notify();
+  };
+  const writeRoute = writeRoutes({ authenticate, store, notify, now, newEventId });
+  return {
+    // A path naming no account is a 404 before the key is read; one naming an account is checked inside
+    // the transaction, so a replayed key answers as the first time, before any check.
+    deleteAccount: writeRoute(accountPath, {
+      idempotency: ({ id }) => ({ route: "DELETE /accounts/:id", request: { id } }),
+      write({ id, rawId }, { caller, at, append }) {
+        const account = checkAccountReadable(store.findAccount(id), rawId, caller);
+        checkAccountDeletable(account, store.hasLiveCustomers(account.id));
+        const deleted = store.markAccountDeleted(account.id, at.toISOString());
+        append(accountDeleted(deleted, at.toISOString()));
+        return { status: 204, body: { id: String(account.id) } };
+      },
+    }),
+    createAccount: writeRoute(jsonBody(schemas.createAccountBody), {
+      idempotency: (input) => ({ route: "POST /accounts", request: input }),
+      write(input, { caller, at, append }) {
+        if (store.countLiveAccountsOf(caller.username) >= maxAccountsPerUser) {
+          throw new ConflictError(
+            `you already own ${maxAccountsPerUser} accounts, the most allowed (MAX_ACCOUNTS_PER_USER); delete one first`,
+          );
+        }
+        const account = store.insertAccount({
+          name: input.name,
+          description: input.description,
+          ownedBy: caller.username,
+          createdDate: at.toISOString(),
+        });
+        append(accountCreated(account));
+        return { status: 201, body: accountView(account, []) };
+      },
+    }),
+  };
+}
+
+function accountPath(request: WriteRequest & { id: string }) {
+  const id = pathId(request.id);
+  if (id === undefined) throw new NotFoundError(`no account with id "${request.id}"`);
+  return { id, rawId: request.id };
+}
+
+function accountReads({ store, authenticate, schemas }: Deps) {
+  return {
+    /** GET /accounts: the caller's accounts with their customers. */
+    async listAccounts(headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const owned = store.accountsOwnedBy(caller.username);
+      const customers = store.customersOf(owned.map((account) => account.id));
+      return owned.map((account) => accountView(account, customers));
+    },
+
+    /** GET /accounts/:id: one of the caller's accounts. */
+    async showAccount(rawId: string, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const account = ownAccount(store, rawId, caller);
+      return accountView(account, store.customersOf([account.id]));
+    },
+
+    /** GET /accounts/:id/customers: a page of the account's customers. */
+    async listCustomers(rawId: string, query: Record<string, string | undefined>, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const parsed = schemas.customersPageQuery.safeParse(query);
+      if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error, query));
+      const { limit, after } = parsed.data;
+      const account = ownAccount(store, rawId, caller);
+      const rows = (count: number) => store.customersPage(account.id, count, after);
+      return readPage(limit, rows, (row) => row.id, customerItem);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { decimalId } from "../shared/events/schemas";
 import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/http/limits";
+import { pageResponse } from "../shared/http/paging";
 
 export const loginBody = z.strictObject({
   username: z.string({ error: "must be a string" }).min(1, "must not be empty").max(100, "is too long"),
@@ -63,10 +64,7 @@ export const accountResponse = z.object({
   total_revenue_cents: z.number().int(),
 });
 
-export const customersPageResponse = z.object({
-  items: z.array(customerItemResponse),
-  next_after: z.string().nullable(),
-});
+export const customersPageResponse = pageResponse(customerItemResponse);
 
 export const jwksResponse = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
 
@@ -89,4 +87,3 @@ export type SnapshotEvent = z.infer<typeof snapshotEvent>;
 export type ChangeEvent = z.infer<typeof changeEvent>;
 export type AccountView = z.infer<typeof accountResponse>;
 export type CustomerItem = z.infer<typeof customerItemResponse>;
-export type CustomersPage = z.infer<typeof customersPageResponse>;

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { EventEnvelope } from "../shared/events/wire";
-import { commitOnce, type IdempotencyKey, type StoredReply } from "../shared/http/idempotency";
+import { commitOnce } from "../shared/http/idempotency";
+import type { Commit } from "../shared/http/write-route";
 import { createOutboxAppend, eventEntry } from "../shared/outbox/table";
 import type { Db } from "../shared/sqlite/db";
 import {
@@ -15,13 +16,45 @@ import {
 
 export type AccountsStore = ReturnType<typeof createAccountsStore>;
 
+/**
+ * Queries of the accounts database. Everything runs on the service's one SQLite connection, so the
+ * writes (and the reads a write checks with), called inside commit's write, are part of its transaction.
+ */
 export function createAccountsStore(db: Db) {
   const appendToOutbox = createOutboxAppend(db);
   const appendEvent = (envelope: EventEnvelope) => appendToOutbox(eventEntry(envelope));
+  const commit: Commit = async (key, at, write) => commitOnce(db, key, at, write);
   return {
-    /** Queues an event in the outbox; call it inside commit's write. */
+    ...usersOf(db),
+    ...accountReadsOf(db),
+    ...accountWritesOf(db),
+
+    /** Queues an event in the outbox. */
     appendEvent,
 
+    /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
+    commit,
+
+    /** Creates users and their first accounts, with the accounts' events, all or nothing. */
+    addUsersWithAccounts(
+      entries: { user: User; account: NewAccount }[],
+      describe: (account: Account) => EventEnvelope,
+    ): void {
+      db.transaction(
+        (tx) => {
+          for (const { user, account } of entries) {
+            tx.insert(users).values(user).run();
+            appendEvent(describe(insertAccount(tx, account)));
+          }
+        },
+        { behavior: "immediate" },
+      );
+    },
+  };
+}
+
+function usersOf(db: Db) {
+  return {
     findUser(username: string): User | undefined {
       return db.select().from(users).where(eq(users.username, username)).get();
     },
@@ -44,10 +77,24 @@ export function createAccountsStore(db: Db) {
     hasUsers(): boolean {
       return db.select({ username: users.username }).from(users).limit(1).get() !== undefined;
     },
+  };
+}
 
-    /** A live account; a deleted one is gone as far as the API is concerned. */
+/** Accounts and the customers the read model shows in them; a deleted one is gone as far as the API is concerned. */
+function accountReadsOf(db: Db) {
+  const liveCustomersOf = (...conditions: SQL[]) =>
+    db
+      .select()
+      .from(customers)
+      .where(and(isNull(customers.deletedDate), ...conditions))
+      .orderBy(asc(customers.id));
+  return {
     findAccount(id: number): Account | undefined {
-      return findLiveAccount(db, id);
+      return db
+        .select()
+        .from(accounts)
+        .where(and(eq(accounts.id, id), isNull(accounts.deletedDate)))
+        .get();
     },
 
     accountsOwnedBy(username: string): Account[] {
@@ -59,90 +106,49 @@ export function createAccountsStore(db: Db) {
         .all();
     },
 
+    /** How many accounts, not deleted, `username` owns. */
+    countLiveAccountsOf(username: string): number {
+      const row = db
+        .select({ n: sql<number>`count(*)` })
+        .from(accounts)
+        .where(and(eq(accounts.ownedBy, username), isNull(accounts.deletedDate)))
+        .get();
+      return row?.n ?? 0;
+    },
+
     /** The customers (not deleted) of these accounts, by id. */
     customersOf(accountIds: number[]): Customer[] {
       if (accountIds.length === 0) return [];
-      return db
-        .select()
-        .from(customers)
-        .where(and(inArray(customers.accountId, accountIds), isNull(customers.deletedDate)))
-        .orderBy(asc(customers.id))
+      return liveCustomersOf(inArray(customers.accountId, accountIds)).all();
+    },
+
+    /** Up to `count` customers (not deleted) of an account with ids above `after`, by id. */
+    customersPage(accountId: number, count: number, after: number | undefined): Customer[] {
+      const cursor = after === undefined ? [] : [gt(customers.id, after)];
+      return liveCustomersOf(eq(customers.accountId, accountId), ...cursor)
+        .limit(count)
         .all();
     },
 
-    /** Up to `limit` customers (not deleted) of an account with ids above `after`, by id. */
-    customersPage(accountId: number, limit: number, after: number | undefined): Customer[] {
-      return db
-        .select()
-        .from(customers)
-        .where(
-          and(
-            eq(customers.accountId, accountId),
-            isNull(customers.deletedDate),
-            after === undefined ? undefined : gt(customers.id, after),
-          ),
-        )
-        .orderBy(asc(customers.id))
-        .limit(limit)
-        .all();
-    },
-
-    /** Runs a write, its events and its idempotency record in one transaction (see commitOnce). */
-    commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
-      return commitOnce(db, key, now, write);
-    },
-
-    /** Creates users and their first accounts, with the accounts' events, all or nothing. */
-    addUsersWithAccounts(
-      entries: { user: User; account: NewAccount }[],
-      describe: (account: Account) => EventEnvelope,
-    ): void {
-      db.transaction(
-        (tx) => {
-          for (const { user, account } of entries) {
-            tx.insert(users).values(user).run();
-            appendEvent(describe(insertAccount(tx, account)));
-          }
-        },
-        { behavior: "immediate" },
-      );
+    /** Whether the read model holds customers of the account that are not deleted. */
+    hasLiveCustomers(accountId: number): boolean {
+      return liveCustomersOf(eq(customers.accountId, accountId)).limit(1).get() !== undefined;
     },
   };
 }
 
-export function insertAccount(tx: Db, values: NewAccount): Account {
+function accountWritesOf(db: Db) {
+  return {
+    insertAccount: (values: NewAccount): Account => insertAccount(db, values),
+
+    markAccountDeleted(id: number, deletedDate: string): Account {
+      const deleted = db.update(accounts).set({ deletedDate }).where(eq(accounts.id, id)).returning().get();
+      if (!deleted) throw new Error(`account ${id} vanished inside its own transaction`);
+      return deleted;
+    },
+  };
+}
+
+function insertAccount(tx: Db, values: NewAccount): Account {
   return tx.insert(accounts).values(values).returning().get();
-}
-
-export function findLiveAccount(tx: Db, id: number): Account | undefined {
-  return tx
-    .select()
-    .from(accounts)
-    .where(and(eq(accounts.id, id), isNull(accounts.deletedDate)))
-    .get();
-}
-
-/** How many accounts, not deleted, `username` owns. */
-export function countLiveAccountsOf(tx: Db, username: string): number {
-  const row = tx
-    .select({ n: sql<number>`count(*)` })
-    .from(accounts)
-    .where(and(eq(accounts.ownedBy, username), isNull(accounts.deletedDate)))
-    .get();
-  return row?.n ?? 0;
-}
-
-/** Whether the read model holds customers of the account that are not deleted. */
-export function hasLiveCustomers(tx: Db, accountId: number): boolean {
-  const row = tx
-    .select({ id: customers.id })
-    .from(customers)
-    .where(and(eq(customers.accountId, accountId), isNull(customers.deletedDate)))
-    .limit(1)
-    .get();
-  return row !== undefined;
-}
-
-export function markAccountDeleted(tx: Db, id: number, deletedDate: string): Account {
-  return tx.update(accounts).set({ deletedDate }).where(eq(accounts.id, id)).returning().get() as Account;
 }

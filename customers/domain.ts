@@ -76,12 +76,6 @@ export function unknownInvoice(invoiceId: string): HttpError {
   return new NotFoundError(`no invoice with id "${invoiceId}"`);
 }
 
-/** One page of a listing by id; `next_after` is the cursor for the next page, null on the last. */
-export function pageOf<T, V>(rows: T[], limit: number, idOf: (row: T) => number, view: (row: T) => V) {
-  const last = rows.at(-1);
-  return { items: rows.map(view), next_after: rows.length === limit && last ? String(idOf(last)) : null };
-}
-
 export function customerUpdated(customer: Customer, at: Date): CustomerUpdated {
   return {
     type: "CustomerUpdated",

@@ -1,5 +1,6 @@
 import { HttpError } from "../shared/http/errors";
 import {
+  type CommittedReply,
   type IdempotencyKey,
   prepareIdempotency,
   type StoredReply,
@@ -7,8 +8,6 @@ import {
 } from "../shared/http/idempotency";
 import type { Db } from "../shared/sqlite/db";
 import { savepointsOf } from "../shared/sqlite/savepoints";
-
-export type CommittedReply = StoredReply & { replayed: boolean };
 
 /** Commits writes like commitOnce (shared/http/idempotency.ts), many to one SQLite transaction (one fsync); see createGroupCommit. */
 export type GroupCommit = (

@@ -1,9 +1,11 @@
 import { Elysia } from "elysia";
-import { envelopeOf } from "../shared/events/wire";
+import type { z } from "zod";
 import type { Authenticate, Caller } from "../shared/http/auth";
-import { idempotencyKeyOf, replyResponse } from "../shared/http/idempotency";
+import type { HttpError } from "../shared/http/errors";
 import type { InputLimits } from "../shared/http/limits";
-import { parseJsonBody, parseQuery, pathId } from "../shared/http/parse";
+import { readPage } from "../shared/http/paging";
+import { parseQuery, pathId } from "../shared/http/parse";
+import { jsonBody, type WriteRequest, writeRoutes } from "../shared/http/write-route";
 import type { OutboxRelay } from "../shared/outbox/relay";
 import {
   checkAccountForNewCustomer,
@@ -17,13 +19,12 @@ import {
   invoiceCreated,
   invoiceDeleted,
   invoiceView,
-  pageOf,
   unknownCustomer,
   unknownCustomerReference,
   unknownInvoice,
 } from "./domain";
-import { customerSchemas } from "./schemas";
-import { type CustomersStore, deleteCustomer, deleteInvoice, insertCustomer, renameCustomer } from "./store";
+import { type CustomerSchemas, customerSchemas } from "./schemas";
+import type { CustomersStore } from "./store";
 
 export type CustomerRoutesDeps = {
   /** MAX_NAME_LENGTH and MAX_PAGE_SIZE; the defaults when absent. */
@@ -35,50 +36,76 @@ export type CustomerRoutesDeps = {
   newEventId: () => string;
 };
 
-export function customerRoutes({ store, authenticate, relay, now, newEventId, limits }: CustomerRoutesDeps) {
-  const { createCustomerBody, createInvoiceBody, customersQuery, invoicesQuery, renameCustomerBody } =
-    customerSchemas(limits);
-  const accountOf = (customer: { accountId: number } | undefined) =>
-    customer ? store.findAccount(customer.accountId) : undefined;
+type Deps = CustomerRoutesDeps & { schemas: CustomerSchemas };
+type Headers = WriteRequest["headers"];
+type Query = Record<string, string | undefined>;
+type PathRequest = WriteRequest & { id: string };
 
+export function customerRoutes(routeDeps: CustomerRoutesDeps) {
+  const deps: Deps = { ...routeDeps, schemas: customerSchemas(routeDeps.limits) };
+  const writes = customerWrites(deps);
+  const reads = customerReads(deps);
   return new Elysia()
-    .post("/customers", async ({ body, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const input = parseJsonBody(createCustomerBody, body, headers["content-type"]);
-      const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /customers", input);
-      const createdAt = now();
-      const reply = await store.commit(key, createdAt, (tx) => {
+    .post("/customers", ({ body, headers }) => writes.createCustomer({ body, headers }))
+    .get("/customers/:id", ({ params, headers }) => reads.showCustomer(params.id, headers))
+    .post("/invoices", ({ body, headers }) => writes.createInvoice({ body, headers }))
+    .get("/customers", ({ query, headers }) => reads.listCustomers(query, headers))
+    .patch("/customers/:id", ({ params, body, headers }) =>
+      writes.renameCustomer({ id: params.id, body, headers }),
+    )
+    .delete("/customers/:id", ({ params, headers }) => writes.deleteCustomer({ id: params.id, headers }))
+    .get("/invoices", ({ query, headers }) => reads.listInvoices(query, headers))
+    .delete("/invoices/:id", ({ params, headers }) => writes.deleteInvoice({ id: params.id, headers }));
+}
+
+/**
+ * The caller's own customer with this id: `missing` (404 for a path, 422 for a body) when there is none,
+ * 403 when it is in another user's account. Inside a write, it reads in the write's transaction.
+ */
+function ownCustomer(
+  store: CustomersStore,
+  id: number | undefined,
+  caller: Caller,
+  missing: () => HttpError,
+) {
+  const found = id === undefined ? undefined : store.findCustomer(id);
+  const account = found ? store.findAccount(found.accountId) : undefined;
+  return checkOwnCustomer(found, account, caller, missing);
+}
+
+/**
+ * The five writes, each through the one write path. Each keeps the idempotency route string and the
+ * request it hashes as they were first stored; the path routes check their id inside the transaction,
+ * so a replayed key answers as the first time did.
+ */
+function customerWrites({ store, authenticate, relay, now, newEventId, schemas }: Deps) {
+  const writeRoute = writeRoutes({ authenticate, store, notify: () => relay.notify(), now, newEventId });
+  const rawPathId = (request: PathRequest) => request.id;
+  const pathAndBody =
+    <S extends z.ZodType>(schema: S) =>
+    (request: PathRequest) => ({ id: request.id, body: jsonBody(schema)(request) });
+  return {
+    createCustomer: writeRoute(jsonBody(schemas.createCustomerBody), {
+      idempotency: (input) => ({ route: "POST /customers", request: input }),
+      write(input, { caller, at, append }) {
         const account = checkAccountForNewCustomer(
           store.findAccount(Number(input.account_id)),
           input.account_id,
           caller,
         );
-        const customer = insertCustomer(tx, {
+        const customer = store.insertCustomer({
           accountId: account.id,
           name: input.name,
-          createdDate: createdAt.toISOString(),
+          createdDate: at.toISOString(),
         });
-        store.appendEvent(envelopeOf(customerCreated(customer), newEventId(), createdAt));
+        append(customerCreated(customer));
         return { status: 201, body: customerView(customer) };
-      });
-      relay.notify();
-      return replyResponse(reply);
-    })
-    .get("/customers/:id", async ({ params, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const id = pathId(params.id);
-      const found = id === undefined ? undefined : store.findCustomer(id);
-      const customer = checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(params.id));
-      return customerWithInvoicesView(customer, store.invoicesOf(customer.id));
-    })
-    .post("/invoices", async ({ body, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const input = parseJsonBody(createInvoiceBody, body, headers["content-type"]);
-      const key = idempotencyKeyOf(headers["idempotency-key"], caller.username, "POST /invoices", input);
-      const createdAt = now();
-      const reply = await store.commit(key, createdAt, () => {
-        const found = store.findCustomer(Number(input.customer_id));
-        const customer = checkOwnCustomer(found, accountOf(found), caller, () =>
+      },
+    }),
+    createInvoice: writeRoute(jsonBody(schemas.createInvoiceBody), {
+      idempotency: (input) => ({ route: "POST /invoices", request: input }),
+      write(input, { caller, at, append }) {
+        const customer = ownCustomer(store, Number(input.customer_id), caller, () =>
           unknownCustomerReference(input.customer_id),
         );
         const invoice = store.insertInvoice({
@@ -86,91 +113,70 @@ export function customerRoutes({ store, authenticate, relay, now, newEventId, li
           purchaseDate: input.purchase_date,
           purchasePriceCents: input.purchase_price_cents,
           currency: input.currency,
-          createdDate: createdAt.toISOString(),
+          createdDate: at.toISOString(),
         });
-        store.appendEvent(envelopeOf(invoiceCreated(invoice), newEventId(), createdAt));
+        append(invoiceCreated(invoice));
         return { status: 201, body: invoiceView(invoice) };
-      });
-      relay.notify();
-      return replyResponse(reply);
-    })
-    .get("/customers", async ({ query, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const { account_id, limit, after } = parseQuery(customersQuery, query);
-      const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
-      return pageOf(store.customersPage(account.id, after, limit), limit, (row) => row.id, customerView);
-    })
-    .patch("/customers/:id", async ({ params, body, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const input = parseJsonBody(renameCustomerBody, body, headers["content-type"]);
-      const key = idempotencyKeyOf(
-        headers["idempotency-key"],
-        caller.username,
-        `PATCH /customers/${params.id}`,
-        input,
-      );
-      const at = now();
-      const reply = await store.commit(key, at, (tx) => {
-        const customer = ownCustomerAt(params.id, caller);
-        const renamed = renameCustomer(tx, customer.id, input.name);
-        store.appendEvent(envelopeOf(customerUpdated(renamed, at), newEventId(), at));
+      },
+    }),
+    renameCustomer: writeRoute(pathAndBody(schemas.renameCustomerBody), {
+      idempotency: (input) => ({ route: `PATCH /customers/${input.id}`, request: input.body }),
+      write(input, { caller, at, append }) {
+        const customer = ownCustomer(store, pathId(input.id), caller, () => unknownCustomer(input.id));
+        const renamed = store.renameCustomer(customer.id, input.body.name);
+        append(customerUpdated(renamed, at));
         return { status: 200, body: customerView(renamed) };
-      });
-      relay.notify();
-      return replyResponse(reply);
-    })
-    .delete("/customers/:id", async ({ params, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const key = idempotencyKeyOf(
-        headers["idempotency-key"],
-        caller.username,
-        `DELETE /customers/${params.id}`,
-        {},
-      );
-      const at = now();
-      const reply = await store.commit(key, at, (tx) => {
-        const customer = ownCustomerAt(params.id, caller);
-        deleteCustomer(tx, customer.id);
-        store.appendEvent(envelopeOf(customerDeleted(customer, at), newEventId(), at));
+      },
+    }),
+    deleteCustomer: writeRoute(rawPathId, {
+      idempotency: (id) => ({ route: `DELETE /customers/${id}`, request: {} }),
+      write(id, { caller, at, append }) {
+        const customer = ownCustomer(store, pathId(id), caller, () => unknownCustomer(id));
+        store.deleteCustomer(customer.id);
+        append(customerDeleted(customer, at));
         return { status: 204, body: null };
-      });
-      relay.notify();
-      return replyResponse(reply);
-    })
-    .get("/invoices", async ({ query, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const { customer_id, limit, after } = parseQuery(invoicesQuery, query);
-      const found = store.findCustomer(Number(customer_id));
-      const customer = checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(customer_id));
-      return pageOf(store.invoicesPage(customer.id, after, limit), limit, (row) => row.id, invoiceView);
-    })
-    .delete("/invoices/:id", async ({ params, headers }) => {
-      const caller = await authenticate(headers.authorization);
-      const key = idempotencyKeyOf(
-        headers["idempotency-key"],
-        caller.username,
-        `DELETE /invoices/${params.id}`,
-        {},
-      );
-      const at = now();
-      const reply = await store.commit(key, at, (tx) => {
-        const id = pathId(params.id);
-        const invoice = id === undefined ? undefined : store.findInvoice(id);
-        if (!invoice) throw unknownInvoice(params.id);
-        const owner = store.findCustomer(invoice.customerId);
-        checkOwnCustomer(owner, accountOf(owner), caller, () => unknownInvoice(params.id));
-        deleteInvoice(tx, invoice.id);
-        store.appendEvent(envelopeOf(invoiceDeleted(invoice, at), newEventId(), at));
+      },
+    }),
+    deleteInvoice: writeRoute(rawPathId, {
+      idempotency: (id) => ({ route: `DELETE /invoices/${id}`, request: {} }),
+      write(id, { caller, at, append }) {
+        const invoiceId = pathId(id);
+        const invoice = invoiceId === undefined ? undefined : store.findInvoice(invoiceId);
+        if (!invoice) throw unknownInvoice(id);
+        ownCustomer(store, invoice.customerId, caller, () => unknownInvoice(id));
+        store.deleteInvoice(invoice.id);
+        append(invoiceDeleted(invoice, at));
         return { status: 204, body: null };
-      });
-      relay.notify();
-      return replyResponse(reply);
-    });
+      },
+    }),
+  };
+}
 
-  /** The caller's own customer named by a path id, read inside the write's transaction. */
-  function ownCustomerAt(rawId: string, caller: Caller) {
-    const id = pathId(rawId);
-    const found = id === undefined ? undefined : store.findCustomer(id);
-    return checkOwnCustomer(found, accountOf(found), caller, () => unknownCustomer(rawId));
-  }
+function customerReads({ store, authenticate, schemas }: Deps) {
+  return {
+    /** GET /customers/:id: the caller's customer with its invoices. */
+    async showCustomer(rawId: string, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const customer = ownCustomer(store, pathId(rawId), caller, () => unknownCustomer(rawId));
+      return customerWithInvoicesView(customer, store.invoicesOf(customer.id));
+    },
+
+    /** GET /customers?account_id=: a page of the caller's account's customers. */
+    async listCustomers(query: Query, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const { account_id, limit, after } = parseQuery(schemas.customersQuery, query);
+      const account = checkOwnAccount(store.findAccount(Number(account_id)), account_id, caller);
+      const rows = (count: number) => store.customersPage(account.id, after, count);
+      return readPage(limit, rows, (row) => row.id, customerView);
+    },
+
+    /** GET /invoices?customer_id=: a page of the caller's customer's invoices. */
+    async listInvoices(query: Query, headers: Headers) {
+      const caller = await authenticate(headers.authorization);
+      const { customer_id, limit, after } = parseQuery(schemas.invoicesQuery, query);
+      const customer = ownCustomer(store, Number(customer_id), caller, () => unknownCustomer(customer_id));
+      const rows = (count: number) => store.invoicesPage(customer.id, after, count);
+      return readPage(limit, rows, (row) => row.id, invoiceView);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { calendarDate, cents, currency, decimalId } from "../shared/events/schemas";
 import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/http/limits";
+import { pageResponse } from "../shared/http/paging";
 
 /** The request schemas, with the configured name and page size limits. */
 export function customerSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
@@ -54,14 +55,8 @@ export const customerWithInvoicesResponse = customerResponse.extend({
   total_revenue_cents: z.number().int(),
 });
 
-export const customersPageResponse = z.object({
-  items: z.array(customerResponse),
-  next_after: z.string().nullable(),
-});
-export const invoicesPageResponse = z.object({
-  items: z.array(invoiceResponse),
-  next_after: z.string().nullable(),
-});
+export const customersPageResponse = pageResponse(customerResponse);
+export const invoicesPageResponse = pageResponse(invoiceResponse);
 
 export type CustomerView = z.infer<typeof customerResponse>;
 export type InvoiceView = z.infer<typeof invoiceResponse>;

@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { and, asc, eq, gt, type InferSelectModel, sql } from "drizzle-orm";
+import { integer, type SQLiteColumn, type SQLiteTable, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventEnvelope } from "../shared/events/wire";
-import type { IdempotencyKey, StoredReply } from "../shared/http/idempotency";
+import type { Commit } from "../shared/http/write-route";
 import { createOutboxAppend, eventEntry } from "../shared/outbox/table";
 import type { Db } from "../shared/sqlite/db";
 import { createGroupCommit } from "./group-commit";
@@ -9,13 +9,41 @@ import { type Customer, customers, type Invoice, invoices, type KnownAccount, kn
 
 export type CustomersStore = ReturnType<typeof createCustomersStore>;
 
-/** Queries of the customers database. */
+/**
+ * Queries of the customers database. Everything runs on the service's one SQLite connection, so the
+ * writes (and the reads a write checks with), called inside commit's write, are part of its transaction.
+ */
 export function createCustomersStore(db: Db) {
-  const groupCommit = createGroupCommit(db);
+  const commit: Commit = createGroupCommit(db);
   const appendToOutbox = createOutboxAppend(db);
-  // The write path's statements, prepared once (see README, Performance); they run in the open transaction.
+  const statements = prepareWritePath(db);
+  return {
+    ...readsOf(db),
+    findAccount: (id: number): KnownAccount | undefined => statements.findAccount.get({ id }),
+    findCustomer: (id: number): Customer | undefined => statements.findCustomer.get({ id }),
+    ...writesOf(db),
+
+    insertInvoice(values: Omit<Invoice, "id">): Invoice {
+      const invoice = statements.insertInvoice.get(values);
+      if (!invoice) throw new Error("the invoice insert returned no row");
+      return invoice;
+    },
+
+    /** Queues an event in the outbox. */
+    appendEvent: (envelope: EventEnvelope) => appendToOutbox(eventEntry(envelope)),
+
+    /**
+     * Runs a write, its events and its idempotency record atomically (see commitOnce); resolves once
+     * committed, in a transaction shared with the other writes of the same event-loop turn (group commit).
+     */
+    commit,
+  };
+}
+
+// POST /invoices' statements, prepared once (see README, Performance).
+function prepareWritePath(db: Db) {
   const id = sql.placeholder("id");
-  const statements = {
+  return {
     findAccount: db.select().from(knownAccounts).where(eq(knownAccounts.id, id)).prepare(),
     findCustomer: db.select().from(customers).where(eq(customers.id, id)).prepare(),
     insertInvoice: db
@@ -30,25 +58,10 @@ export function createCustomersStore(db: Db) {
       .returning()
       .prepare(),
   };
+}
+
+function readsOf(db: Db) {
   return {
-    findAccount(id: number): KnownAccount | undefined {
-      return statements.findAccount.get({ id });
-    },
-
-    findCustomer(id: number): Customer | undefined {
-      return statements.findCustomer.get({ id });
-    },
-
-    /** Inserts an invoice; call it inside commit's write. */
-    insertInvoice(values: Omit<Invoice, "id">): Invoice {
-      const invoice = statements.insertInvoice.get(values);
-      if (!invoice) throw new Error("the invoice insert returned no row");
-      return invoice;
-    },
-
-    /** Queues an event in the outbox; call it inside commit's write. */
-    appendEvent: (envelope: EventEnvelope) => appendToOutbox(eventEntry(envelope)),
-
     invoicesOf(customerId: number): Invoice[] {
       return db
         .select()
@@ -62,34 +75,52 @@ export function createCustomersStore(db: Db) {
       return db.select().from(invoices).where(eq(invoices.id, id)).get();
     },
 
-    /** A page of an account's customers by id: up to `limit` after the id `after`. */
-    customersPage(accountId: number, after: number, limit: number): Customer[] {
-      return db
-        .select()
-        .from(customers)
-        .where(and(eq(customers.accountId, accountId), gt(customers.id, after)))
-        .orderBy(asc(customers.id))
-        .limit(limit)
-        .all();
+    /** A page of an account's customers by id: up to `count` after the id `after`. */
+    customersPage: (accountId: number, after: number, count: number): Customer[] =>
+      idPage(db, customers, customers.accountId, accountId, after, count),
+
+    /** A page of a customer's invoices by id: up to `count` after the id `after`. */
+    invoicesPage: (customerId: number, after: number, count: number): Invoice[] =>
+      idPage(db, invoices, invoices.customerId, customerId, after, count),
+  };
+}
+
+/** Up to `count` rows of `table` whose `owner` column holds `ownerId`, with ids above `after`, by id. */
+function idPage<T extends SQLiteTable & { id: SQLiteColumn }>(
+  db: Db,
+  table: T,
+  owner: SQLiteColumn,
+  ownerId: number,
+  after: number,
+  count: number,
+): InferSelectModel<T>[] {
+  return db
+    .select()
+    .from(table)
+    .where(and(eq(owner, ownerId), gt(table.id, after)))
+    .orderBy(asc(table.id))
+    .limit(count)
+    .all();
+}
+
+function writesOf(db: Db) {
+  return {
+    insertCustomer: (values: Omit<Customer, "id">): Customer => insertCustomer(db, values),
+
+    renameCustomer(id: number, name: string): Customer {
+      const renamed = db.update(customers).set({ name }).where(eq(customers.id, id)).returning().get();
+      if (!renamed) throw new Error(`customer ${id} vanished inside its own transaction`);
+      return renamed;
     },
 
-    /** A page of a customer's invoices by id: up to `limit` after the id `after`. */
-    invoicesPage(customerId: number, after: number, limit: number): Invoice[] {
-      return db
-        .select()
-        .from(invoices)
-        .where(and(eq(invoices.customerId, customerId), gt(invoices.id, after)))
-        .orderBy(asc(invoices.id))
-        .limit(limit)
-        .all();
+    /** Removes a customer and its invoices (ids are never handed out again: AUTOINCREMENT). */
+    deleteCustomer(id: number): void {
+      db.delete(invoices).where(eq(invoices.customerId, id)).run();
+      db.delete(customers).where(eq(customers.id, id)).run();
     },
 
-    /**
-     * Runs a write, its events and its idempotency record atomically (see commitOnce); resolves once
-     * committed, in a transaction shared with the other writes of the same event-loop turn (group commit).
-     */
-    commit(key: IdempotencyKey | null, now: Date, write: (tx: Db) => StoredReply) {
-      return groupCommit(key, now, write);
+    deleteInvoice(id: number): void {
+      db.delete(invoices).where(eq(invoices.id, id)).run();
     },
   };
 }
@@ -134,22 +165,6 @@ export function reserveIdsThrough(tx: Db, table: "customers" | "invoices", id: n
 
 export function insertCustomer(tx: Db, values: Omit<Customer, "id">): Customer {
   return tx.insert(customers).values(values).returning().get();
-}
-
-export function deleteInvoice(tx: Db, id: number): void {
-  tx.delete(invoices).where(eq(invoices.id, id)).run();
-}
-
-/** Removes a customer and its invoices (ids are never handed out again: AUTOINCREMENT). */
-export function deleteCustomer(tx: Db, id: number): void {
-  tx.delete(invoices).where(eq(invoices.customerId, id)).run();
-  tx.delete(customers).where(eq(customers.id, id)).run();
-}
-
-export function renameCustomer(tx: Db, id: number, name: string): Customer {
-  const renamed = tx.update(customers).set({ name }).where(eq(customers.id, id)).returning().get();
-  if (!renamed) throw new Error(`customer ${id} vanished inside its own transaction`);
-  return renamed;
 }
 
 /** Marks an account deleted, from its AccountDeleted event. */

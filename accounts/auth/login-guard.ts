@@ -1,6 +1,6 @@
 import { isIPv6 } from "node:net";
 import { TooManyRequestsError } from "../../shared/http/errors";
-import { createRateLimiter } from "./rate-limit";
+import { createRateLimiter, type RateLimiter } from "./rate-limit";
 
 export type LoginLimits = { windowSeconds: number; maxFailuresPerUser: number; maxAttemptsPerClient: number };
 
@@ -22,17 +22,8 @@ export function createLoginGuard(limits: LoginLimits) {
      */
     admit(username: string, client: string, now: number): void {
       const clientKey = addressKey(client);
-      const byClient = attemptsPerClient.check(clientKey, now);
-      if (!byClient.allowed) {
-        throw new TooManyRequestsError(
-          "too many login attempts from this address",
-          byClient.retryAfterSeconds,
-        );
-      }
-      const byUser = failuresPerUser.check(username, now);
-      if (!byUser.allowed) {
-        throw new TooManyRequestsError("too many failed logins for this user", byUser.retryAfterSeconds);
-      }
+      refuseOverLimit(attemptsPerClient, clientKey, now, "too many login attempts from this address");
+      refuseOverLimit(failuresPerUser, username, now, "too many failed logins for this user");
       attemptsPerClient.hit(clientKey, now);
       failuresPerUser.hit(username, now);
     },
@@ -42,19 +33,19 @@ export function createLoginGuard(limits: LoginLimits) {
     },
     admitRefresh(client: string, now: number): void {
       const clientKey = addressKey(client);
-      const decision = refreshesPerClient.check(clientKey, now);
-      if (!decision.allowed) {
-        throw new TooManyRequestsError(
-          "too many token refreshes from this address",
-          decision.retryAfterSeconds,
-        );
-      }
+      refuseOverLimit(refreshesPerClient, clientKey, now, "too many token refreshes from this address");
       refreshesPerClient.hit(clientKey, now);
     },
   };
 }
 
 export type LoginGuard = ReturnType<typeof createLoginGuard>;
+
+/** 429 with the limiter's Retry-After when `key` is over its limit; counts nothing. */
+function refuseOverLimit(limiter: RateLimiter, key: string, now: number, detail: string): void {
+  const decision = limiter.check(key, now);
+  if (!decision.allowed) throw new TooManyRequestsError(detail, decision.retryAfterSeconds);
+}
 
 /**
  * The key an address is limited under: an IPv4 address as it is (IPv4-mapped IPv6 included), an IPv6

@@ -14,20 +14,6 @@ export type Session = { refreshToken: string; expiresAt: string };
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
 export function createSessionStore(db: Db, ttlSeconds: number) {
-  const issue = (tx: Db, username: string, familyId: string, now: Date, expiresAt: string): string => {
-    const token = randomBytes(32).toString("base64url");
-    tx.insert(refreshTokens)
-      .values({ tokenHash: hashOf(token), familyId, username, issuedAt: now.toISOString(), expiresAt })
-      .run();
-    return token;
-  };
-  const revokeFamily = (tx: Db, familyId: string, now: Date) =>
-    tx
-      .update(refreshTokens)
-      .set({ revokedAt: now.toISOString() })
-      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
-      .run();
-
   return {
     ttlSeconds,
 
@@ -47,50 +33,13 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
 
     /** Swaps a live refresh token for a new one; a replaced one revokes its family (theft detected). */
     refresh(token: string, now: Date): RefreshOutcome {
-      return db.transaction((tx): RefreshOutcome => {
-        const row = tx
-          .select()
-          .from(refreshTokens)
-          .where(eq(refreshTokens.tokenHash, hashOf(token)))
-          .get();
-        if (!row || row.expiresAt <= now.toISOString()) return { kind: "invalid" };
-        if (row.revokedAt !== null) {
-          revokeFamily(tx, row.familyId, now);
-          return { kind: "reused", username: row.username };
-        }
-        tx.update(refreshTokens)
-          .set({ revokedAt: now.toISOString() })
-          .where(eq(refreshTokens.tokenHash, row.tokenHash))
-          .run();
-        // Only the token just used is kept among the used ones: replaying it is what reveals a theft
-        // (a thief or the client being one step behind); older ones are simply unknown from now on.
-        tx.delete(refreshTokens)
-          .where(
-            and(
-              eq(refreshTokens.familyId, row.familyId),
-              isNotNull(refreshTokens.revokedAt),
-              ne(refreshTokens.tokenHash, row.tokenHash),
-            ),
-          )
-          .run();
-        // The family keeps the expiry of its login: refreshing never extends a session past it.
-        const refreshToken = issue(tx, row.username, row.familyId, now, row.expiresAt);
-        return {
-          kind: "refreshed",
-          username: row.username,
-          session: { refreshToken, expiresAt: row.expiresAt },
-        };
-      });
+      return db.transaction((tx) => refreshIn(tx, token, now));
     },
 
     /** Logout: revokes the token's family; an unknown token changes nothing. */
     end(token: string, now: Date): void {
       db.transaction((tx) => {
-        const row = tx
-          .select()
-          .from(refreshTokens)
-          .where(eq(refreshTokens.tokenHash, hashOf(token)))
-          .get();
+        const row = findToken(tx, token);
         if (row) revokeFamily(tx, row.familyId, now);
       });
     },
@@ -103,6 +52,56 @@ export function createSessionStore(db: Db, ttlSeconds: number) {
         .run();
     },
   };
+}
+
+function refreshIn(tx: Db, token: string, now: Date): RefreshOutcome {
+  const row = findToken(tx, token);
+  if (!row || row.expiresAt <= now.toISOString()) return { kind: "invalid" };
+  if (row.revokedAt !== null) {
+    revokeFamily(tx, row.familyId, now);
+    return { kind: "reused", username: row.username };
+  }
+  tx.update(refreshTokens)
+    .set({ revokedAt: now.toISOString() })
+    .where(eq(refreshTokens.tokenHash, row.tokenHash))
+    .run();
+  // Only the token just used is kept among the used ones: replaying it is what reveals a theft
+  // (a thief or the client being one step behind); older ones are simply unknown from now on.
+  tx.delete(refreshTokens)
+    .where(
+      and(
+        eq(refreshTokens.familyId, row.familyId),
+        isNotNull(refreshTokens.revokedAt),
+        ne(refreshTokens.tokenHash, row.tokenHash),
+      ),
+    )
+    .run();
+  // The family keeps the expiry of its login: refreshing never extends a session past it.
+  const refreshToken = issue(tx, row.username, row.familyId, now, row.expiresAt);
+  return { kind: "refreshed", username: row.username, session: { refreshToken, expiresAt: row.expiresAt } };
+}
+
+function findToken(tx: Db, token: string) {
+  return tx
+    .select()
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, hashOf(token)))
+    .get();
+}
+
+function issue(tx: Db, username: string, familyId: string, now: Date, expiresAt: string): string {
+  const token = randomBytes(32).toString("base64url");
+  tx.insert(refreshTokens)
+    .values({ tokenHash: hashOf(token), familyId, username, issuedAt: now.toISOString(), expiresAt })
+    .run();
+  return token;
+}
+
+function revokeFamily(tx: Db, familyId: string, now: Date): void {
+  tx.update(refreshTokens)
+    .set({ revokedAt: now.toISOString() })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+    .run();
 }
 
 function hashOf(token: string): string {

@@ -37,96 +37,39 @@ export function httpConventions({
   metrics: Metrics;
   maxBodyBytes?: number;
 }) {
-  const requests = new WeakMap<Request, { id: string; started: number; url: URL; errorStatus?: number }>();
-  const track = (request: Request) =>
-    requests.get(request) ?? { id: "unknown", started: performance.now(), url: urlOf(request) };
-  const record = (request: Request, route: string, status: number) => {
-    const { id, started, url } = track(request);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.httpRequest(request.method, route, status, seconds);
-    logger.info("request", {
-      request_id: id,
-      method: request.method,
-      route,
-      path: url.pathname,
-      status,
-      duration_ms: Math.round(seconds * 10_000) / 10,
-    });
-  };
-
+  const requests = requestRecorder(logger, metrics);
   return (
     new Elysia({ name: "http-conventions" })
       .onRequest(({ request, set }) => {
         const given = request.headers.get("x-request-id");
         const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
         const url = urlOf(request);
-        requests.set(request, { id, started: performance.now(), url });
+        requests.begin(request, id, url);
         Object.assign(set.headers, SECURITY_HEADERS);
         set.headers["x-request-id"] = id;
-        const repeated = repeatedQueryParameter(url);
-        if (repeated !== undefined) {
-          // Refused rather than guessed at: frameworks disagree on whether the first or the last one wins.
-          record(request, "unmatched", 422);
-          return problem(
-            422,
-            "Invalid request",
-            `the query parameter "${repeated}" is given more than once`,
-            { [repeated]: ["is given more than once"] },
-          );
-        }
-        const length = Number(request.headers.get("content-length") ?? 0);
-        if (length > maxBodyBytes) {
-          // Answered here, before any route: onAfterResponse does not run, so it is counted and logged now.
-          record(request, "unmatched", 413);
-          return problem(
-            413,
-            "Request body too large",
-            `the request body may be at most ${maxBodyBytes} bytes`,
-          );
-        }
+        const refusal = refusalOf(request, url, maxBodyBytes);
+        // Answered here, before any route: onAfterResponse does not run, so it is counted and logged now.
+        if (refusal) requests.record(request, "unmatched", refusal.status);
+        return refusal;
       })
       // JSON bodies are read here so their size is checked as read, chunked ones included.
-      .onParse({ as: "global" }, async ({ request, contentType }) => {
-        if (contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") return;
-        const text = await request.text();
-        if (Buffer.byteLength(text) > maxBodyBytes) {
-          throw new HttpError(
-            413,
-            "Request body too large",
-            `the request body may be at most ${maxBodyBytes} bytes`,
-          );
-        }
-        if (text.trim() === "") return null;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new HttpError(400, "Malformed request body", "the request body is not valid JSON");
-        }
-        const repeated = duplicateKeyIn(text);
-        if (repeated !== undefined) {
-          throw new ValidationError(
-            { [repeated]: ["is given more than once"] },
-            `the request body gives "${repeated}" more than once`,
-          );
-        }
-        return parsed;
-      })
+      .onParse({ as: "global" }, async ({ request, contentType }) =>
+        readJsonBody(request, contentType, maxBodyBytes),
+      )
       .onError({ as: "global" }, ({ code, error, request }) => {
         // Elysia wraps what a parse hook throws in its ParseError; the typed error inside decides.
         const cause = (error as { cause?: unknown }).cause;
         const actual = code === "PARSE" && cause instanceof HttpError ? cause : error;
-        const { id, url } = track(request);
+        const { id, url } = requests.tracked(request);
         const response = problemOf(code, actual, request, url.pathname, logger, id);
-        const tracked = requests.get(request);
-        if (tracked) tracked.errorStatus = response.status;
+        requests.failed(request, response.status);
         return response;
       })
       .onAfterResponse({ as: "global" }, (context) => {
         const { request, set } = context;
         const returned = (context as { responseValue?: unknown }).responseValue;
         const status =
-          track(request).errorStatus ??
+          requests.tracked(request).errorStatus ??
           (returned instanceof Response
             ? returned.status
             : typeof set.status === "number"
@@ -134,12 +77,92 @@ export function httpConventions({
               : 200);
         // Runs after the answer left: a throw here would have no request to fail, only the process.
         try {
-          record(request, (context as { route?: string }).route ?? "unmatched", status);
+          requests.record(request, (context as { route?: string }).route ?? "unmatched", status);
         } catch (error) {
           logger.error("could not record a request", { error: String(error) });
         }
       })
   );
+}
+
+type Tracked = { id: string; started: number; url: URL; errorStatus?: number };
+
+/** Each request's id, start time and URL from its arrival, and its one log line and metrics at its end. */
+function requestRecorder(logger: Logger, metrics: Metrics) {
+  const requests = new WeakMap<Request, Tracked>();
+  const tracked = (request: Request): Tracked =>
+    requests.get(request) ?? { id: "unknown", started: performance.now(), url: urlOf(request) };
+  return {
+    tracked,
+    begin(request: Request, id: string, url: URL): void {
+      requests.set(request, { id, started: performance.now(), url });
+    },
+    /** The status an error mapped the request to, which the response hook cannot see. */
+    failed(request: Request, status: number): void {
+      const entry = requests.get(request);
+      if (entry) entry.errorStatus = status;
+    },
+    record(request: Request, route: string, status: number): void {
+      const { id, started, url } = tracked(request);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequest(request.method, route, status, seconds);
+      logger.info("request", {
+        request_id: id,
+        method: request.method,
+        route,
+        path: url.pathname,
+        status,
+        duration_ms: Math.round(seconds * 10_000) / 10,
+      });
+    },
+  };
+}
+
+/** The problem answering a request refused on sight: a repeated query parameter, a declared body too large. */
+function refusalOf(request: Request, url: URL, maxBodyBytes: number): Response | undefined {
+  const repeated = repeatedQueryParameter(url);
+  if (repeated !== undefined) {
+    // Refused rather than guessed at: frameworks disagree on whether the first or the last one wins.
+    return problem(422, "Invalid request", `the query parameter "${repeated}" is given more than once`, {
+      [repeated]: ["is given more than once"],
+    });
+  }
+  const length = Number(request.headers.get("content-length") ?? 0);
+  if (length > maxBodyBytes) {
+    return problem(413, "Request body too large", `the request body may be at most ${maxBodyBytes} bytes`);
+  }
+  return undefined;
+}
+
+/**
+ * A JSON body read with its size checked: null when empty, a 413 over `maxBodyBytes`, a 400 when it is
+ * not JSON, a 422 naming a key given twice. Another content type is left to the framework (undefined).
+ */
+async function readJsonBody(request: Request, contentType: string | undefined, maxBodyBytes: number) {
+  if (contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") return;
+  const text = await request.text();
+  if (Buffer.byteLength(text) > maxBodyBytes) {
+    throw new HttpError(
+      413,
+      "Request body too large",
+      `the request body may be at most ${maxBodyBytes} bytes`,
+    );
+  }
+  if (text.trim() === "") return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "Malformed request body", "the request body is not valid JSON");
+  }
+  const repeated = duplicateKeyIn(text);
+  if (repeated !== undefined) {
+    throw new ValidationError(
+      { [repeated]: ["is given more than once"] },
+      `the request body gives "${repeated}" more than once`,
+    );
+  }
+  return parsed;
 }
 
 function repeatedQueryParameter(url: URL): string | undefined {

@@ -25,6 +25,9 @@ export const idempotencyKeys = sqliteTable(
 export type IdempotencyKey = { username: string; key: string; route: string; requestHash: string };
 export type StoredReply = { status: number; body: unknown };
 
+/** A write's reply once committed: `replayed` when it is the stored reply of a key seen before. */
+export type CommittedReply = StoredReply & { replayed: boolean };
+
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** Keys are kept this long; a retry after that is a new request. */
@@ -61,7 +64,7 @@ export function commitOnce(
   key: IdempotencyKey | null,
   now: Date,
   write: (tx: Db) => StoredReply,
-): StoredReply & { replayed: boolean } {
+): CommittedReply {
   const statements = prepareIdempotency(db);
   return db.transaction((tx) => writeOnce(statements, tx, key, now, write), { behavior: "immediate" });
 }
@@ -108,7 +111,7 @@ export function writeOnce(
   key: IdempotencyKey | null,
   now: Date,
   write: (tx: Db) => StoredReply,
-): StoredReply & { replayed: boolean } {
+): CommittedReply {
   if (key) {
     const prior = statements.find.get({ username: key.username, key: key.key });
     const expired = prior && Date.parse(prior.createdAt) < now.getTime() - IDEMPOTENCY_RETENTION_MS;
@@ -140,7 +143,7 @@ export function writeOnce(
 }
 
 /** The HTTP response for a committed (or replayed) write. */
-export function replyResponse(reply: StoredReply & { replayed: boolean }): Response {
+export function replyResponse(reply: CommittedReply): Response {
   const headers: Record<string, string> = {};
   if (reply.replayed) headers["idempotent-replayed"] = "true";
   if (reply.status === 204) return new Response(null, { status: 204, headers });

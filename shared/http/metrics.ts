@@ -22,49 +22,93 @@ export function createMetrics(service: string) {
   registry.setDefaultLabels({ service });
   const registers = [registry];
   let sources: MetricsSources | null = null;
-  const read = <T>(pick: (s: MetricsSources) => T, fallback: T): T => (sources ? pick(sources) : fallback);
+  const http = httpMetrics(registers);
+  const stream = streamMetrics(registers);
+  scrapedGauges(registers, (pick, fallback) => (sources ? pick(sources) : fallback));
 
-  const httpRequests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP requests by method, route and status",
-    labelNames: ["method", "route", "status"],
-    registers,
-  });
-  const httpDuration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "HTTP request latency by method, route and status",
-    labelNames: ["method", "route", "status"],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
-  const eventsApplied = new Counter({
-    name: "streamledger_events_applied_total",
-    help: "Events applied to the read model, by type",
-    labelNames: ["type"],
-    registers,
-  });
-  const batchDuration = new Histogram({
-    name: "streamledger_batch_apply_seconds",
-    help: "Time to apply one batch and commit it with its checkpoint",
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers,
-  });
-  const deadLettered = new Counter({
-    name: "streamledger_dead_lettered_total",
-    help: "Entries dead-lettered",
-    registers,
-  });
-  const duplicates = new Counter({
-    name: "streamledger_duplicates_skipped_total",
-    help: "Events skipped because their EventId was already applied",
-    registers,
-  });
-  const redisReconnects = new Counter({
-    name: "streamledger_redis_reconnects_total",
-    help: "Redis connections restored after a loss",
-    labelNames: ["connection"],
-    registers,
-  });
+  return {
+    registry,
+    /** Connects the scrape-time gauges to the running consumer and outbox. */
+    watch(from: MetricsSources): void {
+      sources = from;
+    },
+    httpRequest(method: string, route: string, status: number, seconds: number): void {
+      const labels = { method, route, status: String(status) };
+      http.requests.inc(labels);
+      http.duration.observe(labels, seconds);
+    },
+    batchApplied(result: BatchResult, seconds: number): void {
+      stream.batchDuration.observe(seconds);
+      for (const [type, count] of Object.entries(result.appliedByType)) {
+        stream.eventsApplied.inc({ type }, count);
+      }
+      if (result.deadLettered > 0) stream.deadLettered.inc(result.deadLettered);
+      if (result.duplicates > 0) stream.duplicates.inc(result.duplicates);
+    },
+    redisReconnected(connection: string): void {
+      stream.redisReconnects.inc({ connection });
+    },
+  };
+}
+
+type Registers = Registry[];
+
+function httpMetrics(registers: Registers) {
+  return {
+    requests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests by method, route and status",
+      labelNames: ["method", "route", "status"],
+      registers,
+    }),
+    duration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request latency by method, route and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+  };
+}
+
+/** What the consumer and the Redis connections report as it happens. */
+function streamMetrics(registers: Registers) {
+  return {
+    eventsApplied: new Counter({
+      name: "streamledger_events_applied_total",
+      help: "Events applied to the read model, by type",
+      labelNames: ["type"],
+      registers,
+    }),
+    batchDuration: new Histogram({
+      name: "streamledger_batch_apply_seconds",
+      help: "Time to apply one batch and commit it with its checkpoint",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: "streamledger_dead_lettered_total",
+      help: "Entries dead-lettered",
+      registers,
+    }),
+    duplicates: new Counter({
+      name: "streamledger_duplicates_skipped_total",
+      help: "Events skipped because their EventId was already applied",
+      registers,
+    }),
+    redisReconnects: new Counter({
+      name: "streamledger_redis_reconnects_total",
+      help: "Redis connections restored after a loss",
+      labelNames: ["connection"],
+      registers,
+    }),
+  };
+}
+
+type Read = <T>(pick: (sources: MetricsSources) => T, fallback: T) => T;
+
+/** The gauges read on scrape from the consumer and the outbox (their fallback until `watch` is called). */
+function scrapedGauges(registers: Registers, read: Read): void {
   const gauge = (name: string, help: string, value: () => number) =>
     new Gauge({
       name,
@@ -99,28 +143,6 @@ export function createMetrics(service: string) {
       return oldest ? Math.max(0, (s.now().getTime() - Date.parse(oldest)) / 1000) : 0;
     }, 0),
   );
-
-  return {
-    registry,
-    /** Connects the scrape-time gauges to the running consumer and outbox. */
-    watch(from: MetricsSources): void {
-      sources = from;
-    },
-    httpRequest(method: string, route: string, status: number, seconds: number): void {
-      const labels = { method, route, status: String(status) };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, seconds);
-    },
-    batchApplied(result: BatchResult, seconds: number): void {
-      batchDuration.observe(seconds);
-      for (const [type, count] of Object.entries(result.appliedByType)) eventsApplied.inc({ type }, count);
-      if (result.deadLettered > 0) deadLettered.inc(result.deadLettered);
-      if (result.duplicates > 0) duplicates.inc(result.duplicates);
-    },
-    redisReconnected(connection: string): void {
-      redisReconnects.inc({ connection });
-    },
-  };
 }
 
 /** `GET /metrics` in Prometheus text format. */

@@ -102,74 +102,8 @@ export function openApiDocument(info: { title: string; description: string }, ro
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
-    const parameters: unknown[] = [];
-    for (const match of route.path.matchAll(/:([A-Za-z_]+)/g)) {
-      parameters.push({
-        name: match[1],
-        in: "path",
-        required: true,
-        schema: { type: "string", pattern: "^[0-9]+$" },
-      });
-    }
-    if (route.query) {
-      const query = jsonSchemaOf(route.query, "input") as {
-        properties?: Record<string, unknown>;
-        required?: string[];
-      };
-      for (const [name, schema] of Object.entries(query.properties ?? {})) {
-        parameters.push({ name, in: "query", required: query.required?.includes(name) ?? false, schema });
-      }
-    }
-    if (route.idempotent) {
-      parameters.push({
-        name: "Idempotency-Key",
-        in: "header",
-        required: false,
-        description: "1–255 visible ASCII characters; a retry with the same key replays the first reply",
-        schema: { type: "string", minLength: 1, maxLength: 255 },
-      });
-    }
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema
-          ? {
-              content: {
-                [response.contentType ?? "application/json"]: {
-                  schema: jsonSchemaOf(response.schema, "output"),
-                },
-              },
-            }
-          : response.contentType
-            ? { content: { [response.contentType]: { schema: { type: "string" } } } }
-            : {}),
-      };
-    }
-    const problem = {
-      content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-    };
-    if (route.body)
-      responses["422"] ??= { description: "invalid fields, each named in `errors`", ...problem };
-    if (route.auth !== false) responses["401"] ??= { description: "no valid bearer token", ...problem };
-    responses.default ??= { description: "an error", ...problem };
     paths[path] ??= {};
-    paths[path][route.method] = {
-      summary: route.summary,
-      tags: [route.tag],
-      operationId: operationIdOf(route),
-      ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { "application/json": { schema: jsonSchemaOf(route.body, "input") } },
-            },
-          }
-        : {}),
-      ...(route.auth !== false ? { security: [{ bearer: [] }] } : {}),
-      responses,
-    };
+    paths[path][route.method] = operationOf(route);
   }
   return {
     openapi: "3.1.0",
@@ -186,6 +120,82 @@ export function openApiDocument(info: { title: string; description: string }, ro
       },
     },
   };
+}
+
+function operationOf(route: RouteDoc) {
+  const parameters = parametersOf(route);
+  return {
+    summary: route.summary,
+    tags: [route.tag],
+    operationId: operationIdOf(route),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchemaOf(route.body, "input") } },
+          },
+        }
+      : {}),
+    ...(route.auth !== false ? { security: [{ bearer: [] }] } : {}),
+    responses: responsesOf(route),
+  };
+}
+
+/** The path's ids, the query's parameters, and the Idempotency-Key header of a write that takes one. */
+function parametersOf(route: RouteDoc): unknown[] {
+  const parameters: unknown[] = [];
+  for (const match of route.path.matchAll(/:([A-Za-z_]+)/g)) {
+    parameters.push({
+      name: match[1],
+      in: "path",
+      required: true,
+      schema: { type: "string", pattern: "^[0-9]+$" },
+    });
+  }
+  if (route.query) {
+    const query = jsonSchemaOf(route.query, "input") as {
+      properties?: Record<string, unknown>;
+      required?: string[];
+    };
+    for (const [name, schema] of Object.entries(query.properties ?? {})) {
+      parameters.push({ name, in: "query", required: query.required?.includes(name) ?? false, schema });
+    }
+  }
+  if (route.idempotent) {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description: "1–255 visible ASCII characters; a retry with the same key replays the first reply",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+    });
+  }
+  return parameters;
+}
+
+/** The route's own responses, then the problems every route of its kind may answer with. */
+function responsesOf(route: RouteDoc): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = { description: response.description, ...contentOf(response) };
+  }
+  const problem = {
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  };
+  if (route.body) responses["422"] ??= { description: "invalid fields, each named in `errors`", ...problem };
+  if (route.auth !== false) responses["401"] ??= { description: "no valid bearer token", ...problem };
+  responses.default ??= { description: "an error", ...problem };
+  return responses;
+}
+
+function contentOf(response: ResponseDoc) {
+  if (response.schema) {
+    const type = response.contentType ?? "application/json";
+    return { content: { [type]: { schema: jsonSchemaOf(response.schema, "output") } } };
+  }
+  if (response.contentType) return { content: { [response.contentType]: { schema: { type: "string" } } } };
+  return {};
 }
 
 /** `GET /accounts/:id/customers` → `getAccountsByIdCustomers`. */

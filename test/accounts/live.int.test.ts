@@ -147,6 +147,27 @@ describe("GET /accounts/events", () => {
   });
 });
 
+describe("GET /accounts/events and the streams one user may hold", () => {
+  test("the 21st open stream is refused with 429 and Retry-After; closing one frees its place", async () => {
+    const user = await app.bearer("user2");
+    const held: EventStream[] = [];
+    for (let n = 0; n < 20; n++) held.push(await open(user));
+    for (const stream of held) expect((await next(stream)).event).toBe("snapshot");
+
+    const refused = await open(user);
+    await held[0]?.close();
+    // The cancel reaches the server's stream through the decoding pipe, a moment after close resolves.
+    const admitted = await eventually("a closed stream to free its place", async () => {
+      const stream = await open(user);
+      return stream.status === 200 && stream;
+    });
+
+    expect([refused.status, refused.headers.get("retry-after")]).toEqual([429, "5"]);
+    expect((await next(admitted)).event).toBe("snapshot");
+    expect((await open(user1)).status).toBe(200);
+  });
+});
+
 describe("GET /accounts/events and the token's lifetime", () => {
   test("the stream says `expired` and ends when the token expires", async () => {
     const shortLived = `Bearer ${await issueToken(app.signingKey, "user1", new Date(Date.now() - 59_000), 60)}`;

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { inArray } from "drizzle-orm";
+import { idempotencyKeys } from "../../shared/http/idempotency";
 import {
   type AccountsHarness,
   AUTH_PROBLEMS,
@@ -226,6 +229,30 @@ describe("DELETE /accounts/:id of an account with no customers", () => {
     expect(
       (listed.body as unknown as { account: { id: number } }[]).map((view) => view.account.id),
     ).not.toContain(id);
+  });
+});
+
+describe("an Idempotency-Key is bound to the route string and the request earlier releases stored", () => {
+  test("POST /accounts to the body as parsed, DELETE /accounts/:id to the numeric id", async () => {
+    const headers = (key: string) => ({ "idempotency-key": key });
+    const created = await app.call("POST", "/accounts", {
+      authorization: user1,
+      json: { name: "kept" },
+      headers: headers("c"),
+    });
+    const id = (created.body.account as { id: number }).id;
+    await app.call("DELETE", `/accounts/${id}`, { authorization: user1, headers: headers("d") });
+
+    const sha256 = (request: unknown) => createHash("sha256").update(JSON.stringify(request)).digest("hex");
+    const bound = app.database.db
+      .select({ key: idempotencyKeys.key, route: idempotencyKeys.route, hash: idempotencyKeys.requestHash })
+      .from(idempotencyKeys)
+      .where(inArray(idempotencyKeys.key, ["c", "d"]))
+      .all();
+    expect(bound).toEqual([
+      { key: "c", route: "POST /accounts", hash: sha256({ name: "kept", description: "" }) },
+      { key: "d", route: "DELETE /accounts/:id", hash: sha256({ id }) },
+    ]);
   });
 });
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { idempotencyKeys } from "../../shared/http/idempotency";
 import { type CustomersHarness, startCustomersApp } from "../support/apps";
 
 let app: CustomersHarness;
@@ -91,6 +93,40 @@ describe("Idempotency-Key on the POST routes", () => {
     const right = await app.call("POST", "/invoices", { authorization: user1, json: invoice(5), headers });
     expect(right.status).toBe(201);
   });
+});
+
+describe("a key stored by an earlier release, bound to its route string and its request as hashed then", () => {
+  const body = { name: "Ida", account_id: "1" };
+  // Ids that name nothing: a replay answers before any check.
+  const sent = { customer_id: "9000", purchase_date: "2026-11-24", purchase_price_cents: 5 };
+  test.each<[string, string, object | undefined, string, object, number]>([
+    ["POST", "/customers", body, "POST /customers", body, 201],
+    ["POST", "/invoices", sent, "POST /invoices", { ...sent, currency: "USD" }, 201],
+    ["PATCH", "/customers/9001", { name: "Ada" }, "PATCH /customers/9001", { name: "Ada" }, 200],
+    ["DELETE", "/customers/9002", undefined, "DELETE /customers/9002", {}, 204],
+    ["DELETE", "/invoices/9003", undefined, "DELETE /invoices/9003", {}, 204],
+  ])(
+    "%s %s replays the stored reply and writes nothing",
+    async (method, path, json, route, hashed, status) => {
+      const key = `stored-${crypto.randomUUID()}`;
+      const requestHash = createHash("sha256").update(JSON.stringify(hashed)).digest("hex");
+      const stored = { status, body: { stored: route }, createdAt: new Date().toISOString() };
+      app.database.db
+        .insert(idempotencyKeys)
+        .values({ username: "user1", key, route, requestHash, ...stored })
+        .run();
+      const before = await app.footprint();
+      const reply = await app.call(method, path, {
+        authorization: user1,
+        json,
+        headers: { "idempotency-key": key },
+      });
+
+      expect([reply.status, reply.headers.get("idempotent-replayed")]).toEqual([status, "true"]);
+      expect(reply.body as unknown).toEqual(status === 204 ? "" : { stored: route });
+      expect(await app.footprint()).toEqual(before);
+    },
+  );
 });
 
 describe("a body with a __proto__ key", () => {

@@ -182,6 +182,23 @@ describe("GET /customers?account_id= and GET /invoices?customer_id=", () => {
     expect(second.body.next_after).toBeNull();
   });
 
+  test("a page that is exactly full and the last one has no cursor: no empty page follows", async () => {
+    await app.publishAccount(8, "user1");
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await newCustomer(user1, "8", `Exact ${i}`));
+    for (const cents of [1, 2]) await newInvoice(user1, ids[0] as string, cents);
+
+    const customers = await app.call("GET", "/customers?account_id=8&limit=3", { authorization: user1 });
+    const invoices = await app.call("GET", `/invoices?customer_id=${ids[0]}&limit=2`, {
+      authorization: user1,
+    });
+
+    expect((customers.body.items as { id: string }[]).map((item) => item.id)).toEqual(ids);
+    expect(customers.body.next_after).toBeNull();
+    expect(invoices.body.items).toHaveLength(2);
+    expect(invoices.body.next_after).toBeNull();
+  });
+
   test.each([
     ["/customers", ["account_id"]],
     ["/customers?account_id=1&limit=0", ["limit"]],

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { runToExit } from "../../../bench/support";
 import { RUNTIMES, type Runtime, runtimeCommand } from "../../../shared/process/runtime";
 import { tempDir } from "../../support/resources";
 
@@ -12,16 +13,9 @@ const dir = tempDir("streamledger-runtimes-");
 afterAll(() => dir.remove());
 
 async function probe<T>(runtime: Runtime, ...args: string[]): Promise<T & { runtime: Runtime }> {
-  const child = Bun.spawn(runtimeCommand(runtime, PROBE).concat(args), {
+  const { stdout, stderr, code } = await runToExit(runtimeCommand(runtime, PROBE).concat(args), {
     cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   if (code !== 0) throw new Error(`${runtime} probe ${args[0]} exited ${code}: ${stderr}`);
   const line = stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as T & { runtime: Runtime };

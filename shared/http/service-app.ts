@@ -1,0 +1,30 @@
+import { Elysia } from "elysia";
+import type { Logger } from "../process/log";
+import { httpConventions } from "./conventions";
+import { corsFor } from "./cors";
+import { type HealthDeps, healthRoutes } from "./health";
+import { type Metrics, metricsRoute } from "./metrics";
+import { docsRoutes } from "./static";
+
+/** What every service's app needs besides its own routes' dependencies. */
+export type ServiceAppDeps = HealthDeps & {
+  logger: Logger;
+  metrics: Metrics;
+  maxBodyBytes?: number;
+  /** Origins whose pages may call this service (CORS): the dashboard's. */
+  dashboardOrigins: readonly string[];
+};
+
+/**
+ * The app every service starts from: the HTTP conventions (request ids, body limits, problem bodies,
+ * request logs and metrics), CORS for the dashboard, health, metrics, and its OpenAPI document with the
+ * docs page. The service mounts its own routes on it; it does not listen (main.ts does).
+ */
+export function serviceApp(service: string, deps: ServiceAppDeps, openApiDocument: unknown) {
+  return new Elysia()
+    .use(httpConventions(deps))
+    .use(corsFor(deps.dashboardOrigins))
+    .use(healthRoutes(service, deps))
+    .use(metricsRoute(deps.metrics))
+    .use(docsRoutes(openApiDocument));
+}

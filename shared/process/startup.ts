@@ -1,0 +1,87 @@
+import { join } from "node:path";
+import { uuidv7 } from "uuidv7";
+import { createMetrics } from "../http/metrics";
+import type { ServableApp } from "../http/serve";
+import { openDatabase, type SqliteDatabase } from "../sqlite/db";
+import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "./config";
+import { acquireInstanceLock } from "./lock";
+import { createLogger } from "./log";
+import { type Closer, serveUntilSignalled } from "./main";
+import { startStreamPlumbing } from "./plumbing";
+
+type Service = "customers" | "accounts";
+type PlumbingOptions = Pick<
+  Parameters<typeof startStreamPlumbing>[0],
+  "projection" | "onCommitted" | "onPublished"
+>;
+
+/**
+ * The start-up both services share, in the order main.ts calls it: `startService` reads the configuration
+ * and makes the logger, the metrics and the instance lock; then the service opens its database, starts
+ * its stream plumbing, builds its app and serves it until signalled, which closes everything in order
+ * (the consumer and relay, Redis, the database, the lock). Only main.ts calls it.
+ */
+export function startService(service: Service) {
+  const config = loadConfig(process.env);
+  const logger = createLogger(service, config.LOG_LEVEL, config.LOG_FORMAT);
+  const metrics = createMetrics(service);
+  const releaseLock = acquireInstanceLock(config.DATA_DIR, service);
+  const now = () => new Date();
+  let database: SqliteDatabase | undefined;
+  let plumbingClosers: Closer[] = [];
+
+  return {
+    config,
+    logger,
+    metrics,
+    now,
+
+    /** The service's SQLite file in DATA_DIR, migrated. */
+    openDatabase(options: { walAutocheckpointPages?: number } = {}): SqliteDatabase {
+      const migrations = new URL(`../../migrations/${service}`, import.meta.url).pathname;
+      database = openDatabase(join(config.DATA_DIR, `${service}.sqlite`), migrations, options);
+      return database;
+    },
+
+    /** The relay and the consumer of `projection` (see startStreamPlumbing), and what every app takes. */
+    startPlumbing(db: SqliteDatabase["db"], options: PlumbingOptions) {
+      const plumbing = startStreamPlumbing({ service, config, db, logger, metrics, now, ...options });
+      plumbingClosers = plumbing.closers;
+      const { redis, relay, consumer, stuckAfterMs } = plumbing;
+      const appDeps = {
+        db,
+        redis,
+        relay,
+        consumer,
+        stuckAfterMs,
+        metrics,
+        logger,
+        now,
+        newEventId: uuidv7,
+        maxBodyBytes: config.MAX_BODY_BYTES,
+        dashboardOrigins: dashboardOriginsOf(config),
+        limits: inputLimitsOf(config),
+      };
+      return { relay, consumer, appDeps };
+    },
+
+    /** Serves `app` on `port` until SIGTERM/SIGINT; `beforeStop` runs first (see serveUntilSignalled). */
+    serve(app: ServableApp, port: number, beforeStop?: () => void): Promise<void> {
+      const opened = database;
+      return serveUntilSignalled({
+        app,
+        beforeStop,
+        hostname: config.HOST,
+        port,
+        logger,
+        graceMs: config.SHUTDOWN_GRACE_MS,
+        maxBodyBytes: config.MAX_BODY_BYTES,
+        closers: [
+          ...plumbingClosers,
+          ...(opened ? [{ name: "database", close: () => opened.close() }] : []),
+          { name: "instance lock", close: releaseLock },
+        ],
+      });
+    },
+  };
+}
