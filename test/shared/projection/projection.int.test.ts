@@ -9,6 +9,7 @@ import { accounts, customers, invoices } from "../../../accounts/tables";
 import { START_OF_STREAM } from "../../../shared/events/stream-contract";
 import { envelopeOf, type RawEntry } from "../../../shared/events/wire";
 import { outbox } from "../../../shared/outbox/table";
+import { applied } from "../../../shared/projection/handler";
 import { createProjection, type Projection } from "../../../shared/projection/projection";
 import { deadLetters, parkedEntries, processedEvents } from "../../../shared/projection/tables";
 import { openDatabase, type SqliteDatabase } from "../../../shared/sqlite/db";
@@ -296,7 +297,7 @@ describe("dedupe, for a handler whose effect is not idempotent", () => {
           .set({ totalRevenueCents: sql`${accounts.totalRevenueCents} + 1` })
           .where(eq(accounts.id, 1))
           .run();
-        return undefined;
+        return applied();
       },
       skip,
       now: () => at,
