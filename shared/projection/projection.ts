@@ -46,7 +46,7 @@ export type ProjectionOptions = {
  * dead-lettered; a failure the handler throws rolls back the whole batch, checkpoint included.
  */
 export function createProjection(options: ProjectionOptions): Projection {
-  const context = applyContextOf(options);
+  const context = createApplyContext(options);
   const { db, name, statements } = context;
   const checkpoint = () => statements.checkpoint.get({ consumer: name });
 
@@ -74,7 +74,8 @@ export function createProjection(options: ProjectionOptions): Projection {
   };
 }
 
-function applyContextOf(options: ProjectionOptions): ApplyContext {
+/** What every attempt of a projection works with, prepared once (exported for the attempts' own tests). */
+export function createApplyContext(options: ProjectionOptions): ApplyContext {
   const { db, name, handles, handle, skip, session, now, newId, parkTimeoutMs = 5 * 60_000 } = options;
   return {
     db,
