@@ -93,19 +93,17 @@ export function useRevenueFixtures() {
   };
 }
 
+/** A stream ID, an invoice id, its customer's id, its amount in cents, and maybe an EventId. */
+type InvoiceArguments = Parameters<typeof invoiceEntry>;
+
 let eventCounter = 0;
 /** Entries that carry an EventId of their own unless given one (as every entry we publish does). */
 const identified = (eventId?: string) => eventId ?? `event-${++eventCounter}`;
 
 export const customerCreated = (streamId: string, id: number, accountId: number, eventId?: string) =>
   customerEntry(streamId, id, accountId, identified(eventId));
-export const invoiceCreated = (
-  streamId: string,
-  id: number,
-  customerId: number,
-  cents: number,
-  eventId?: string,
-) => invoiceEntry(streamId, id, customerId, cents, identified(eventId));
+export const invoiceCreated = (...[streamId, id, customerId, cents, eventId]: InvoiceArguments) =>
+  invoiceEntry(streamId, id, customerId, cents, identified(eventId));
 export const customerUpdated = (streamId: string, id: number, accountId: number, name: string) =>
   entry(
     streamId,
@@ -120,13 +118,8 @@ export const customerDeleted = (streamId: string, id: number, accountId: number,
     { id: String(id), account_id: String(accountId), deleted_date: DELETED_DATE },
     identified(eventId),
   );
-export const invoiceDeleted = (
-  streamId: string,
-  id: number,
-  customerId: number,
-  cents: number,
-  eventId?: string,
-) =>
+/** Takes off the amount it names (which the projection ignores: it takes off what it counted). */
+export const invoiceDeleted = (...[streamId, id, customerId, cents, eventId]: InvoiceArguments) =>
   entry(
     streamId,
     "InvoiceDeleted",

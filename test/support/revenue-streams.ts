@@ -41,12 +41,12 @@ const accountId = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom("1", "2", "3") },
   fc.constantFrom("4", "99"),
 );
-const customerPayload = fc.record({
+const customerFields = {
   id: customerId,
   account_id: accountId,
   name: fc.string({ maxLength: 6, unit: "grapheme" }),
-  created_date: fc.constant(created_date),
-});
+};
+const customerPayload = fc.record({ ...customerFields, created_date: fc.constant(created_date) });
 const invoicePayload = fc.record({
   id: invoiceId,
   customer_id: customerId,
@@ -62,12 +62,7 @@ const accountPayload = fc.record({
   created_date: fc.constant(created_date),
 });
 // Deletions and renames name the same small pools, and sometimes the wrong customer or account.
-const customerUpdatedPayload = fc.record({
-  id: customerId,
-  account_id: accountId,
-  name: fc.string({ maxLength: 6, unit: "grapheme" }),
-  updated_date: fc.constant(created_date),
-});
+const customerUpdatedPayload = fc.record({ ...customerFields, updated_date: fc.constant(created_date) });
 const customerDeletedPayload = fc.record({
   id: customerId,
   account_id: accountId,
