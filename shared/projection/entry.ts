@@ -26,14 +26,7 @@ const REPLAY: Verdict = "replay-with-savepoints";
  */
 export function stepEntry(context: ApplyContext, attempt: Attempt, entry: RawEntry): Verdict {
   // Expiry goes entry by entry in stream time, so the outcome never depends on how reads were batched.
-  const streamTimeMs = streamTimeOf(entry.id);
-  if (
-    attempt.oldestParkedMs !== null &&
-    isPastParkTimeout(context, attempt.oldestParkedMs, streamTimeMs) &&
-    expireParked(context, attempt, streamTimeMs) === REPLAY
-  ) {
-    return REPLAY;
-  }
+  if (attempt.oldestParkedMs !== null && expireParked(context, attempt, entry.id) === REPLAY) return REPLAY;
   if (!isHandled(context, entry)) return NEXT;
   const decoded = decodeEntry(entry);
   // While nothing is parked, nothing can be waiting for what an event resolves: no need to look.
@@ -137,8 +130,11 @@ function release(context: ApplyContext, attempt: Attempt, key: string): Verdict 
   return NEXT;
 }
 
-/** Dead-letters the parked entries that waited more than the park timeout at stream time `streamTimeMs`. */
-function expireParked(context: ApplyContext, attempt: Attempt, streamTimeMs: number): Verdict {
+/** Dead-letters the parked entries that waited more than the park timeout by the stream time of `streamId`. */
+function expireParked(context: ApplyContext, attempt: Attempt, streamId: string): Verdict {
+  const streamTimeMs = streamTimeOf(streamId);
+  const oldest = attempt.oldestParkedMs;
+  if (oldest === null || !isPastParkTimeout(context, oldest, streamTimeMs)) return NEXT;
   for (const parked of parkedTooLong(context, streamTimeMs)) {
     unpark(context, parked);
     const reason = `${parked.reason}; gave up after waiting ${context.parkTimeoutMs} ms of stream time`;
