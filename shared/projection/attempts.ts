@@ -67,9 +67,9 @@ function applyEntries(context: ApplyContext, kind: AttemptKind, { entries, last 
 function finishAttempt(context: ApplyContext, attempt: Attempt): Verdict {
   const toRecord = attempt.eventIdsToRecord;
   const recordInBulk = context.recordProcessedInBulk;
-  // One already there was applied by an earlier batch: this attempt applied it again.
-  if (toRecord && recordInBulk && toRecord.size > 0 && !recordInBulk(toRecord))
-    return "replay-with-savepoints";
+  // Not all recorded: one was there already, applied by an earlier batch and so again by this attempt.
+  const recorded = !toRecord || !recordInBulk || toRecord.size === 0 || recordInBulk(toRecord);
+  if (!recorded) return "replay-with-savepoints";
   if (context.session?.flush() === "conflict") return "replay-with-savepoints";
   return "next";
 }

@@ -51,9 +51,10 @@ function isHandled(context: ApplyContext, entry: RawEntry): boolean {
 type EntryOutcome = HandlerOutcome | typeof DUPLICATE | typeof REPEATED_IN_ATTEMPT;
 /** Its EventId was applied before: the entry is passed. */
 const DUPLICATE = { kind: "duplicate" } as const;
-/** Its EventId came earlier in this all-or-nothing attempt, which can only tell at its end whether that applied. */
+/** Its EventId came earlier in this all-or-nothing attempt, which records EventIds only at its end. */
 const REPEATED_IN_ATTEMPT = { kind: "repeated-in-attempt" } as const;
 
+/** Applies an event once (in a savepoint unless all or nothing) or sets it aside; what it resolves is released. */
 function applyDecoded(
   context: ApplyContext,
   attempt: Attempt,

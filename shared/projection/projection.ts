@@ -54,8 +54,9 @@ export function createProjection(options: ProjectionOptions): Projection {
     const last = entries[entries.length - 1]?.id;
     if (last === undefined) return emptyBatchResult(checkpoint()?.position ?? START_OF_STREAM);
     return withoutFsync(db, () => {
-      // Savepoints cost two statements per entry, and almost every batch needs none. Entries parked
-      // before would be released or expired in the attempt: with any, it goes savepoint by savepoint.
+      // Savepoints cost two statements per entry, and almost every batch needs none: it is attempted all
+      // or nothing first. While entries are parked, a batch may release or give up on them: it goes
+      // savepoint by savepoint at once.
       if (oldestParkedMs(context) === null) {
         const optimistic = attemptAllOrNothing(context, { entries, last });
         if (optimistic.kind === "committed") return optimistic.result;
