@@ -22,6 +22,7 @@ export function xaddArguments(
   return [key, ...idempotency, "*", ...row.fields];
 }
 
+/** What createOutboxPublisher needs: the outbox's database, the stream, and the batch size. */
 export type OutboxPublisherDeps = {
   db: Db;
   redis: Redis;

@@ -4,6 +4,7 @@ import { createWakeableSleep, repeatWithBackoff } from "../stream/backoff";
 import { type Redis, recoverIfSilent } from "../stream/redis";
 import { createOutboxPublisher } from "./publish";
 
+/** Publishes the outbox to the stream, in the background and on demand. */
 export type OutboxRelay = {
   /** Publish soon: a transaction just added events. */
   notify(): void;

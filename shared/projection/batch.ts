@@ -55,6 +55,7 @@ export type Attempt = {
 /** How an attempt goes on after a step: with the next entry, or rolled back to be replayed with savepoints. */
 export type Verdict = "next" | "replay-with-savepoints";
 
+/** A result with nothing counted yet, at `position`. */
 export function emptyBatchResult(position: string): BatchResult {
   return {
     position,
@@ -68,12 +69,14 @@ export function emptyBatchResult(position: string): BatchResult {
   };
 }
 
+/** Counts an applied event, by type and EventId. */
 export function countApplied(result: BatchResult, entry: AppliedEntry): void {
   result.applied += 1;
   result.appliedByType[entry.event.type] = (result.appliedByType[entry.event.type] ?? 0) + 1;
   if (entry.eventId !== null) result.appliedEventIds.push(entry.eventId);
 }
 
+/** Counts a dead letter, with what the logs tell of it. */
 export function countDeadLetter(result: BatchResult, letter: DeadLetter): void {
   result.deadLettered += 1;
   result.deadLetters.push({

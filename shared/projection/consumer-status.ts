@@ -1,6 +1,7 @@
 import type { ConsumerPoint, Gap, StreamState } from "../stream/gap";
 import type { BatchResult, Projection } from "./projection";
 
+/** What a consumer reports of itself (GET /health, metrics). */
 export type ConsumerStatus = {
   position: string;
   running: boolean;
@@ -80,4 +81,5 @@ export function trackConsumerStatus(projection: Projection) {
   };
 }
 
+/** A consumer's status as its loop keeps it (see trackConsumerStatus). */
 export type ConsumerStatusTracker = ReturnType<typeof trackConsumerStatus>;

@@ -11,8 +11,10 @@ import type { BatchResult, Projection } from "./projection";
 
 export type { ConsumerStatus } from "./consumer-status";
 
+/** A running consumer: its status, and `close` to stop it (interrupting a blocked read). */
 export type Consumer = { status(): ConsumerStatus; close(): Promise<void> };
 
+/** What startConsumer needs: a reader of the stream, a projection to feed, and where to report. */
 export type ConsumerDeps = {
   reader: StreamReader;
   /** A non-blocking connection, for XINFO and for reporting the consumer's position. */

@@ -43,6 +43,7 @@ export function isPastParkTimeout(context: ApplyContext, oldestParkedMs: number,
   return oldestParkedMs < streamTimeMs - context.parkTimeoutMs;
 }
 
+/** Removes a parked entry (released or given up on). */
 export function unpark(context: ApplyContext, parked: ParkedEntry): void {
   context.statements.unpark.run({ consumer: context.name, streamId: parked.streamId });
 }

@@ -14,6 +14,7 @@ import { bulkProcessedRecorder, prepareProjectionStatements } from "./statements
 
 export type { BatchResult } from "./batch";
 
+/** A read model fed from the stream, batch by batch, with its checkpoint (see createProjection). */
 export type Projection = {
   readonly name: string;
   position(): string;
@@ -24,6 +25,7 @@ export type Projection = {
   applyBatch(entries: RawEntry[]): BatchResult;
 };
 
+/** What createProjection needs: the connection, the consumer's name, its handler and its clock. */
 export type ProjectionOptions = {
   db: Db;
   name: string;

@@ -3,6 +3,7 @@ import { bulkInserter } from "../sqlite/bulk-writes";
 import type { Db } from "../sqlite/db";
 import { checkpoints, parkedEntries, processedEvents } from "./tables";
 
+/** The projection's prepared statements (see prepareProjectionStatements). */
 export type ProjectionStatements = ReturnType<typeof prepareProjectionStatements>;
 
 const consumer = sql.placeholder("consumer");

@@ -22,6 +22,7 @@ export function controlStatementOf(db: Db, text: string): () => void {
  */
 export type Savepoint = { open(): void; release(): void; rollBack(): void };
 
+/** A savepoint named `name` on `db`'s connection, its statements prepared once. */
 export function savepointOf(db: Db, name: string): Savepoint {
   const open = controlStatementOf(db, `SAVEPOINT ${name}`);
   const release = controlStatementOf(db, `RELEASE ${name}`);

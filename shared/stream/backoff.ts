@@ -36,6 +36,7 @@ export function createBackoff(minMs = 100, maxMs = 5000, random: () => number = 
   };
 }
 
+/** A sleep that `wake()` cuts short (see createWakeableSleep). */
 export type WakeableSleep = ReturnType<typeof createWakeableSleep>;
 
 /**
