@@ -1,11 +1,7 @@
 import { MAX_ID } from "../shared/events/schemas";
 import { FIELD, fieldOfEntry } from "../shared/events/wire";
-import {
-  type AppliedEntry,
-  createProjection,
-  type Projection,
-  RejectedEvent,
-} from "../shared/projection/projection";
+import { type AppliedEntry, applied, type HandlerOutcome, rejected } from "../shared/projection/handler";
+import { createProjection, type Projection } from "../shared/projection/projection";
 import type { Db } from "../shared/sqlite/db";
 import { createIdReservation, forgetAccount, rememberAccount } from "./store";
 
@@ -40,8 +36,7 @@ export function createAccountsView(deps: {
 
 type Reserve = ReturnType<typeof createIdReservation>;
 
-function applyEvent(tx: Db, entry: AppliedEntry, reserve: Reserve): undefined {
-  const { event } = entry;
+function applyEvent(tx: Db, { event }: AppliedEntry, reserve: Reserve): HandlerOutcome {
   switch (event.type) {
     case "AccountCreated": {
       const { id, name, owned_by, created_date } = event.payload;
@@ -51,23 +46,28 @@ function applyEvent(tx: Db, entry: AppliedEntry, reserve: Reserve): undefined {
         ownedBy: owned_by,
         createdDate: created_date,
       });
-      if (!remembered) throw new RejectedEvent(`account ${id} is already known with another owner`);
-      return;
+      return remembered ? applied() : rejected(`account ${id} is already known with another owner`);
     }
     case "AccountDeleted":
       forgetAccount(tx, Number(event.payload.id), event.payload.deleted_date);
-      return;
+      return applied();
     case "CustomerCreated":
-      reserveOrReject(tx, reserve, "customers", event.payload.id);
-      return;
+      return reserveOrReject(tx, reserve, "customers", event.payload.id);
     case "InvoiceCreated":
-      reserveOrReject(tx, reserve, "invoices", event.payload.id);
-      return;
+      return reserveOrReject(tx, reserve, "invoices", event.payload.id);
+    default:
+      return applied();
   }
 }
 
 // An id at the cap would leave no id to hand out after it; such an entry is refused, not reserved.
-function reserveOrReject(tx: Db, reserve: Reserve, table: "customers" | "invoices", id: string): void {
-  if (Number(id) >= MAX_ID) throw new RejectedEvent(`${table} id ${id} leaves no ids after it; not reserved`);
+function reserveOrReject(
+  tx: Db,
+  reserve: Reserve,
+  table: "customers" | "invoices",
+  id: string,
+): HandlerOutcome {
+  if (Number(id) >= MAX_ID) return rejected(`${table} id ${id} leaves no ids after it; not reserved`);
   reserve(tx, table, Number(id));
+  return applied();
 }

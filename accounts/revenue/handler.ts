@@ -1,14 +1,21 @@
+import type {
+  CustomerCreated,
+  CustomerDeleted,
+  CustomerUpdated,
+  InvoiceCreated,
+  InvoiceDeleted,
+} from "../../shared/events/schemas";
 import {
   type AppliedEntry,
-  createProjection,
-  DeferredEvent,
+  applied,
+  deferred,
   type HandlerOutcome,
-  type Projection,
-  RejectedEvent,
-} from "../../shared/projection/projection";
+  rejected,
+} from "../../shared/projection/handler";
+import { createProjection, type Projection } from "../../shared/projection/projection";
 import type { Db } from "../../shared/sqlite/db";
 import type { Customer } from "../tables";
-import { createReadModel, type ReadModel } from "./batch-session";
+import { createRevenueBatchSession, type RevenueBatchSession } from "./batch-session";
 
 export const ACCOUNTS_PROJECTION = "accounts";
 
@@ -29,94 +36,107 @@ export function createRevenueProjection(deps: {
   newId: () => string;
   parkTimeoutMs?: number;
 }): Projection {
-  const model = createReadModel(deps.db);
+  const session = createRevenueBatchSession(deps.db);
   return createProjection({
     ...deps,
     name: ACCOUNTS_PROJECTION,
     handles: ["CustomerCreated", "CustomerUpdated", "CustomerDeleted", "InvoiceCreated", "InvoiceDeleted"],
-    // The model's statements run on deps.db's connection: inside the savepoint the projection opened.
-    handle: (_tx, entry) => applyRevenueEvent(model, entry),
-    session: model,
+    // The session's statements run on deps.db's connection: inside the savepoint the projection opened.
+    handle: (_tx, entry) => applyRevenueEvent(session, entry),
+    session,
   });
 }
 
 // Every rule here has its twin in test/support/revenue-fold.ts (the property tests hold them to each other); change both together.
-function applyRevenueEvent(readModel: ReadModel, entry: AppliedEntry): HandlerOutcome {
-  const { event } = entry;
+function applyRevenueEvent(session: RevenueBatchSession, { event }: AppliedEntry): HandlerOutcome {
   switch (event.type) {
-    case "CustomerCreated": {
-      const { id, account_id, name } = event.payload;
-      if (!readModel.accountExists(Number(account_id))) {
-        throw new RejectedEvent(`customer ${id} names account ${account_id}, which does not exist`);
-      }
-      if (readModel.findCustomer(Number(id))) throw new RejectedEvent(`customer ${id} already exists`);
-      readModel.addCustomer({ id: Number(id), accountId: Number(account_id), name });
-      return { resolves: customerKey(id) };
-    }
-    case "CustomerUpdated": {
-      const { id, account_id, name } = event.payload;
-      const customer = liveCustomer(readModel, id, account_id, "an update");
-      readModel.renameCustomer(customer.id, name);
-      return undefined;
-    }
-    case "CustomerDeleted": {
-      const { id, account_id, deleted_date } = event.payload;
-      const customer = liveCustomer(readModel, id, account_id, "a deletion");
-      readModel.deleteCustomer(customer, deleted_date);
-      return undefined;
-    }
-    case "InvoiceCreated": {
-      const { id, customer_id, purchase_price_cents, purchase_date } = event.payload;
-      const customer = readModel.findCustomer(Number(customer_id));
-      // Another producer may put an invoice on the stream before its customer: it waits for it.
-      if (!customer) {
-        throw new DeferredEvent(
-          customerKey(customer_id),
-          `invoice ${id} names customer ${customer_id}, not seen yet`,
-        );
-      }
-      if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${customer_id} was deleted`);
-      const added = readModel.addInvoice(
-        {
-          id: Number(id),
-          customerId: customer.id,
-          purchasePriceCents: purchase_price_cents,
-          purchaseDate: purchase_date,
-        },
-        customer.accountId,
-      );
-      // A deleted invoice keeps its row, so its id is still refused.
-      if (!added) throw new RejectedEvent(`invoice ${id} was already counted`);
-      return { resolves: invoiceKey(id) };
-    }
-    case "InvoiceDeleted": {
-      const { id, customer_id, deleted_date } = event.payload;
-      const invoice = readModel.findInvoice(Number(id));
-      if (!invoice) throw new DeferredEvent(invoiceKey(id), `deletion of invoice ${id}, not seen yet`);
-      if (invoice.deletedDate !== null) throw new RejectedEvent(`invoice ${id} was already deleted`);
-      if (invoice.customerId !== Number(customer_id)) {
-        throw new RejectedEvent(
-          `invoice ${id} belongs to customer ${invoice.customerId}, not ${customer_id}`,
-        );
-      }
-      const customer = readModel.findCustomer(invoice.customerId);
-      if (!customer) throw new RejectedEvent(`invoice ${id} has no customer row`);
-      // The amount counted is the one recorded, whatever the deletion's payload says.
-      readModel.deleteInvoice(invoice, customer.accountId, deleted_date);
-      return undefined;
-    }
+    case "CustomerCreated":
+      return customerCreated(session, event.payload);
+    case "CustomerUpdated":
+      return customerUpdated(session, event.payload);
+    case "CustomerDeleted":
+      return customerDeleted(session, event.payload);
+    case "InvoiceCreated":
+      return invoiceCreated(session, event.payload);
+    case "InvoiceDeleted":
+      return invoiceDeleted(session, event.payload);
     default:
-      return undefined;
+      return applied();
   }
 }
 
+function customerCreated(session: RevenueBatchSession, payload: CustomerCreated["payload"]): HandlerOutcome {
+  const { id, account_id, name } = payload;
+  if (!session.accountExists(Number(account_id))) {
+    return rejected(`customer ${id} names account ${account_id}, which does not exist`);
+  }
+  if (session.findCustomer(Number(id))) return rejected(`customer ${id} already exists`);
+  session.addCustomer({ id: Number(id), accountId: Number(account_id), name });
+  return applied(customerKey(id));
+}
+
+function customerUpdated(session: RevenueBatchSession, payload: CustomerUpdated["payload"]): HandlerOutcome {
+  const { id, account_id, name } = payload;
+  const found = liveCustomer(session, id, account_id, "an update");
+  if ("kind" in found) return found;
+  session.renameCustomer(found.id, name);
+  return applied();
+}
+
+function customerDeleted(session: RevenueBatchSession, payload: CustomerDeleted["payload"]): HandlerOutcome {
+  const { id, account_id, deleted_date } = payload;
+  const found = liveCustomer(session, id, account_id, "a deletion");
+  if ("kind" in found) return found;
+  session.deleteCustomer(found, deleted_date);
+  return applied();
+}
+
+function invoiceCreated(session: RevenueBatchSession, payload: InvoiceCreated["payload"]): HandlerOutcome {
+  const { id, customer_id, purchase_price_cents, purchase_date } = payload;
+  const customer = session.findCustomer(Number(customer_id));
+  // Another producer may put an invoice on the stream before its customer: it waits for it.
+  if (!customer) {
+    return deferred(customerKey(customer_id), `invoice ${id} names customer ${customer_id}, not seen yet`);
+  }
+  if (customer.deletedDate !== null) return rejected(`customer ${customer_id} was deleted`);
+  const invoice = {
+    id: Number(id),
+    customerId: customer.id,
+    purchasePriceCents: purchase_price_cents,
+    purchaseDate: purchase_date,
+  };
+  // A deleted invoice keeps its row, so its id is still refused.
+  if (!session.addInvoice(invoice, customer.accountId)) return rejected(`invoice ${id} was already counted`);
+  return applied(invoiceKey(id));
+}
+
+function invoiceDeleted(session: RevenueBatchSession, payload: InvoiceDeleted["payload"]): HandlerOutcome {
+  const { id, customer_id, deleted_date } = payload;
+  const invoice = session.findInvoice(Number(id));
+  if (!invoice) return deferred(invoiceKey(id), `deletion of invoice ${id}, not seen yet`);
+  if (invoice.deletedDate !== null) return rejected(`invoice ${id} was already deleted`);
+  if (invoice.customerId !== Number(customer_id)) {
+    return rejected(`invoice ${id} belongs to customer ${invoice.customerId}, not ${customer_id}`);
+  }
+  const customer = session.findCustomer(invoice.customerId);
+  if (!customer) return rejected(`invoice ${id} has no customer row`);
+  // The amount counted is the one recorded, whatever the deletion's payload says.
+  session.deleteInvoice(invoice, customer.accountId, deleted_date);
+  return applied();
+}
+
 /** The customer an update or deletion names: parked until it exists, refused once deleted or moved. */
-function liveCustomer(readModel: ReadModel, id: string, accountId: string, what: string): Customer {
-  const customer = readModel.findCustomer(Number(id));
-  if (!customer) throw new DeferredEvent(customerKey(id), `${what} of customer ${id}, not seen yet`);
-  if (customer.deletedDate !== null) throw new RejectedEvent(`customer ${id} was deleted`);
+function liveCustomer(
+  session: RevenueBatchSession,
+  id: string,
+  accountId: string,
+  what: string,
+): Readonly<Customer> | HandlerOutcome {
+  const customer = session.findCustomer(Number(id));
+  if (!customer) return deferred(customerKey(id), `${what} of customer ${id}, not seen yet`);
+  if (customer.deletedDate !== null) return rejected(`customer ${id} was deleted`);
   if (customer.accountId !== Number(accountId)) {
-    throw new RejectedEvent(`customer ${id} belongs to account ${customer.accountId}, not ${accountId}`);
+    return rejected(`customer ${id} belongs to account ${customer.accountId}, not ${accountId}`);
   }
   return customer;
 }

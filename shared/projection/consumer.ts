@@ -1,41 +1,21 @@
 import { positionsKeyOf } from "../events/stream-contract";
 import type { RawEntry } from "../events/wire";
 import type { Logger } from "../process/log";
-import { createBackoff, createWakeableSleep } from "../stream/backoff";
+import { createWakeableSleep, repeatWithBackoff, type WakeableSleep } from "../stream/backoff";
 import { detectGap, type Gap, inspectStream } from "../stream/gap";
+import { createReadAhead } from "../stream/read-ahead";
 import type { StreamReader } from "../stream/reader";
 import { type Redis, recoverIfSilent, whenReady } from "../stream/redis";
+import { type ConsumerStatus, type ConsumerStatusTracker, trackConsumerStatus } from "./consumer-status";
 import type { BatchResult, Projection } from "./projection";
 
-export type ConsumerStatus = {
-  position: string;
-  running: boolean;
-  lastAppliedAt: string | null;
-  /** When the loop last finished a read (one every BLOCK at most): a stale value means it is stuck. */
-  lastLoopAt: string | null;
-  lastError: string | null;
-  gap: Gap | null;
-  /** Entries on the stream not read yet, from XINFO's entries-added; null until known. */
-  lag: number | null;
-  streamLength: number | null;
-  applied: number;
-  duplicates: number;
-  deadLettered: number;
-  parked: number;
-  parkedNow: number;
-};
+export type { ConsumerStatus } from "./consumer-status";
 
+/** A running consumer: its status, and `close` to stop it (interrupting a blocked read). */
 export type Consumer = { status(): ConsumerStatus; close(): Promise<void> };
 
-const GAP_CHECK_INTERVAL_MS = 1000;
-
-/**
- * Feeds a projection from the stream, batch after batch, starting at its stored checkpoint. Any failure
- * (Redis down, SQLite busy, a hung read) leaves the checkpoint where it was and retries with backoff;
- * nothing escapes the loop. When the stream has lost entries this consumer has not applied, it stops
- * and reports the gap until an operator acknowledges it (or rebuilds).
- */
-export function startConsumer(deps: {
+/** What startConsumer needs: a reader of the stream, a projection to feed, and where to report. */
+export type ConsumerDeps = {
   reader: StreamReader;
   /** A non-blocking connection, for XINFO and for reporting the consumer's position. */
   redis: Redis;
@@ -44,156 +24,137 @@ export function startConsumer(deps: {
   logger: Logger;
   now: () => Date;
   onBatch?: (result: BatchResult, seconds: number) => void;
-}): Consumer {
-  const { reader, redis, streamKey, projection, logger, now, onBatch } = deps;
+};
+
+const GAP_CHECK_INTERVAL_MS = 1000;
+/** How long a consumer held by a gap waits before it looks again. */
+const GAP_PAUSE_MS = 2000;
+
+/**
+ * Feeds a projection from the stream, batch after batch, starting at its stored checkpoint. Any failure
+ * (Redis down, SQLite busy, a hung read) leaves the checkpoint where it was and retries with backoff;
+ * nothing escapes the loop. When the stream has lost entries this consumer has not applied, it stops
+ * and reports the gap until an operator acknowledges it (or rebuilds).
+ */
+export function startConsumer(deps: ConsumerDeps): Consumer {
   const pause = createWakeableSleep();
-  const backoff = createBackoff(100, 5000);
-  let closed = false;
   const closing = new AbortController();
-  let lastGapCheck = 0;
-  const state: ConsumerStatus = {
-    position: projection.position(),
-    running: true,
-    lastAppliedAt: null,
-    lastLoopAt: null,
-    lastError: null,
-    gap: null,
-    lag: null,
-    streamLength: null,
-    applied: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    parked: 0,
-    parkedNow: projection.parkedCount(),
+  const tracker = trackConsumerStatus(deps.projection);
+  const loop: ConsumerLoop = {
+    ...deps,
+    pause,
+    signal: closing.signal,
+    tracker,
+    gaps: watchForGaps(deps, tracker, closing.signal),
+    reads: createReadAhead(deps.reader),
   };
-  let entriesRead = projection.entriesRead();
-  let entriesAdded: number | null = null;
-  const updateLag = () => {
-    state.lag = entriesAdded === null ? null : Math.max(0, entriesAdded - entriesRead);
-  };
-
-  async function checkGap(): Promise<Gap | null> {
-    await whenReady(redis, 2000, closing.signal);
-    const stream = await inspectStream(redis, streamKey);
-    entriesAdded = stream?.entriesAdded ?? 0;
-    state.streamLength = stream?.length ?? 0;
-    updateLag();
-    // While held by a gap, re-read the checkpoint: an acknowledgement or a rebuild changes it.
-    if (state.gap) {
-      state.position = projection.position();
-      entriesRead = projection.entriesRead();
-    }
-    const gap = detectGap(
-      { position: state.position, entriesRead, acknowledgedThrough: projection.gapAcknowledgedThrough() },
-      stream,
-    );
-    if (gap && !state.gap) logger.error("stream gap: not applying until acknowledged or rebuilt", { ...gap });
-    if (!gap && state.gap) logger.info("stream gap cleared", { consumer: projection.name });
-    state.gap = gap;
-    lastGapCheck = Date.now();
-    return gap;
-  }
-
-  function record(result: BatchResult, entries: number, seconds: number): void {
-    state.position = result.position;
-    entriesRead += entries;
-    updateLag();
-    state.parkedNow = projection.parkedCount();
-    state.lastAppliedAt = now().toISOString();
-    state.applied += result.applied;
-    state.duplicates += result.duplicates;
-    state.deadLettered += result.deadLettered;
-    state.parked += result.parked;
-    state.lastError = null;
-    for (const letter of result.deadLetters) {
-      logger.warn("entry dead-lettered", {
-        consumer: projection.name,
-        stream_id: letter.streamId,
-        event_id: letter.eventId,
-        reason: letter.reason,
-      });
-    }
-    logger.debug("batch applied", {
-      consumer: projection.name,
-      position: result.position,
-      applied: result.applied,
-      duplicates: result.duplicates,
-      parked: result.parked,
-      event_ids: result.appliedEventIds,
-    });
-    redis.hset(positionsKeyOf(streamKey), projection.name, result.position).catch(() => {});
-    onBatch?.(result, seconds);
-  }
-
-  // The read of the next batch, sent before the current one is applied so Redis answers while SQLite
-  // works; used only if the checkpoint then stands where it was read from.
-  let next: { after: string; read: Promise<{ entries: RawEntry[] } | { error: unknown }> } | null = null;
-  const readAfter = (after: string) =>
-    (next?.after === after ? next.read : settle(reader.read(after))).then((outcome) => {
-      if ("error" in outcome) throw outcome.error;
-      return outcome.entries;
-    });
-
-  const loop = (async () => {
-    while (!closed) {
-      try {
-        if ((state.gap || Date.now() - lastGapCheck >= GAP_CHECK_INTERVAL_MS) && (await checkGap())) {
-          next = null;
-          state.lastLoopAt = now().toISOString();
-          await pause.sleep(2000);
-          continue;
-        }
-        const read = readAfter(state.position);
-        next = null;
-        const entries = await read;
-        if (closed) break;
-        // Checked after the read and before applying it: a trim or delete that happened before the read
-        // shows here, so the batch is never applied over a hole.
-        if (entries.length > 0 && (await checkGap())) continue;
-        state.lastError = null;
-        state.lastLoopAt = now().toISOString();
-        const last = entries[entries.length - 1]?.id;
-        if (last !== undefined) {
-          next = { after: last, read: settle(reader.read(last)) };
-          const started = performance.now();
-          const result = projection.applyBatch(entries);
-          record(result, entries.length, (performance.now() - started) / 1000);
-        }
-        backoff.reset();
-      } catch (error) {
-        next = null;
-        if (closed) break;
-        recoverIfSilent(redis, error);
-        state.lastError = String(error);
-        const delay = backoff.next();
-        logger.warn("consumer batch failed; will retry", {
-          consumer: projection.name,
-          position: state.position,
-          error: state.lastError,
-          retry_in_ms: delay,
-        });
-        await pause.sleep(delay);
-      }
-    }
-    state.running = false;
-  })();
+  const running = repeatWithBackoff({
+    round: () => consumeOnce(loop),
+    onFailure: (error, retryInMs) => noteFailure(loop, error, retryInMs),
+    pause,
+    signal: closing.signal,
+  }).then(() => {
+    tracker.status.running = false;
+  });
 
   return {
-    status: () => ({ ...state }),
+    status: tracker.snapshot,
     async close() {
-      closed = true;
       closing.abort();
-      reader.close();
+      deps.reader.close();
       pause.wake();
-      await loop;
+      await running;
     },
   };
 }
 
-/** A read's outcome as a value, so a read nobody awaits yet never counts as an unhandled rejection. */
-function settle(read: Promise<RawEntry[]>): Promise<{ entries: RawEntry[] } | { error: unknown }> {
-  return read.then(
-    (entries) => ({ entries }),
-    (error: unknown) => ({ error }),
-  );
+type ConsumerLoop = ConsumerDeps & {
+  pause: WakeableSleep;
+  signal: AbortSignal;
+  tracker: ConsumerStatusTracker;
+  gaps: ReturnType<typeof watchForGaps>;
+  reads: ReturnType<typeof createReadAhead>;
+};
+
+/** One read and, when it brought entries, their batch applied; true when it read (the backoff resets). */
+async function consumeOnce(loop: ConsumerLoop): Promise<boolean> {
+  const { tracker, gaps, reads, now } = loop;
+  if (gaps.due() && (await gaps.check())) {
+    reads.drop();
+    tracker.status.lastLoopAt = now().toISOString();
+    await loop.pause.sleep(GAP_PAUSE_MS);
+    return false;
+  }
+  const entries = await reads.read(tracker.status.position);
+  if (loop.signal.aborted) return false;
+  // Checked after the read and before applying it: a trim or delete that happened before the read
+  // shows here, so the batch is never applied over a hole.
+  if (entries.length > 0 && (await gaps.check())) return false;
+  tracker.status.lastError = null;
+  tracker.status.lastLoopAt = now().toISOString();
+  const last = entries[entries.length - 1]?.id;
+  if (last !== undefined) {
+    reads.sendAhead(last);
+    applyBatch(loop, entries);
+  }
+  return true;
+}
+
+function applyBatch(loop: ConsumerLoop, entries: RawEntry[]): void {
+  const { projection, logger, tracker } = loop;
+  const started = performance.now();
+  const result = projection.applyBatch(entries);
+  const seconds = (performance.now() - started) / 1000;
+  tracker.recordBatch(result, entries.length, loop.now());
+  for (const letter of result.deadLetters) {
+    logger.warn("entry dead-lettered", {
+      consumer: projection.name,
+      stream_id: letter.streamId,
+      event_id: letter.eventId,
+      reason: letter.reason,
+    });
+  }
+  logger.debug("batch applied", {
+    consumer: projection.name,
+    position: result.position,
+    applied: result.applied,
+    duplicates: result.duplicates,
+    parked: result.parked,
+    event_ids: result.appliedEventIds,
+  });
+  loop.redis.hset(positionsKeyOf(loop.streamKey), projection.name, result.position).catch(() => {});
+  loop.onBatch?.(result, seconds);
+}
+
+function noteFailure(loop: ConsumerLoop, error: unknown, retryInMs: number): void {
+  loop.reads.drop();
+  recoverIfSilent(loop.redis, error);
+  loop.tracker.status.lastError = String(error);
+  loop.logger.warn("consumer batch failed; will retry", {
+    consumer: loop.projection.name,
+    position: loop.tracker.status.position,
+    error: loop.tracker.status.lastError,
+    retry_in_ms: retryInMs,
+  });
+}
+
+/** Looks for a gap every second, and at every look while held by one. */
+function watchForGaps(deps: ConsumerDeps, tracker: ConsumerStatusTracker, signal: AbortSignal) {
+  const { redis, streamKey, projection, logger } = deps;
+  let lastCheck = 0;
+  return {
+    due: () => tracker.status.gap !== null || Date.now() - lastCheck >= GAP_CHECK_INTERVAL_MS,
+    async check(): Promise<Gap | null> {
+      await whenReady(redis, 2000, signal);
+      const stream = await inspectStream(redis, streamKey);
+      const gap = detectGap(tracker.observeStream(stream), stream);
+      if (gap && !tracker.status.gap) {
+        logger.error("stream gap: not applying until acknowledged or rebuilt", { ...gap });
+      }
+      if (!gap && tracker.status.gap) logger.info("stream gap cleared", { consumer: projection.name });
+      tracker.status.gap = gap;
+      lastCheck = Date.now();
+      return gap;
+    },
+  };
 }

@@ -35,3 +35,30 @@ export function createBackoff(minMs = 100, maxMs = 5000, random: () => number = 
     },
   };
 }
+
+/** A sleep that `wake()` cuts short (see createWakeableSleep). */
+export type WakeableSleep = ReturnType<typeof createWakeableSleep>;
+
+/**
+ * Runs `round` again and again until `signal` aborts; nothing a round throws escapes. A round that throws
+ * is retried after an exponential backoff (`onFailure` is told the error and the delay first); a round
+ * that returns true resets the backoff. `pause` is the sleep that closing wakes.
+ */
+export async function repeatWithBackoff(loop: {
+  round: () => Promise<boolean>;
+  onFailure: (error: unknown, retryInMs: number) => void;
+  pause: WakeableSleep;
+  signal: AbortSignal;
+}): Promise<void> {
+  const backoff = createBackoff(100, 5000);
+  while (!loop.signal.aborted) {
+    try {
+      if (await loop.round()) backoff.reset();
+    } catch (error) {
+      if (loop.signal.aborted) return;
+      const delay = backoff.next();
+      loop.onFailure(error, delay);
+      await loop.pause.sleep(delay);
+    }
+  }
+}

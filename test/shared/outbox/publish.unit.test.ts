@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { deadLetterStreamOf } from "../../../shared/events/stream-contract";
-import { supportsIdempotentXadd, xaddArguments } from "../../../shared/outbox/relay";
+import { supportsIdempotentXadd, xaddArguments } from "../../../shared/outbox/publish";
 
 describe("idempotent XADD", () => {
   test.each([
