@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Cluster, type ClusterOptions } from "ioredis";
+import { runningView, untilHealthy } from "./redis-cluster-health";
 import {
   type ClusterCredentials,
   type ClusterNodeProcess,
@@ -9,14 +10,7 @@ import {
   redisCliAuth,
 } from "./redis-cluster-node";
 import { moveSlot } from "./redis-cluster-reshard";
-import {
-  type ClusterNodeView,
-  infoField,
-  ownerOfSlot,
-  parseClusterNodes,
-  SLOT_COUNT,
-  slotMapSignature,
-} from "./redis-cluster-topology";
+import { type ClusterNodeView, ownerOfSlot } from "./redis-cluster-topology";
 import { eventually, tempDir } from "./resources";
 
 export type { ClusterCredentials } from "./redis-cluster-node";
@@ -76,8 +70,6 @@ type ClusterState = {
   slotsOfKilled: Map<number, [number, number][]>;
 };
 
-const HEALTHY_WITHIN_MS = 30_000;
-
 /**
  * A Redis Cluster of real redis-server processes in cluster mode on loopback (own temp dirs, AOF on, no
  * RDB), formed with `redis-cli --cluster create`; resolves once every node reports cluster_state:ok, all
@@ -107,7 +99,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       state.nodes.push(await startNodeOnFreePort(base.path, settings, state.nodes));
     }
     await createCluster(state, replicasPerMaster);
-    await untilHealthy(state);
+    await untilHealthy(state.nodes, "the new cluster to be healthy");
     return await clusterHandle(state, stop);
   } catch (error) {
     await stop();
@@ -154,53 +146,6 @@ async function createCluster(state: ClusterState, replicasPerMaster: number): Pr
   if (code !== 0) throw new Error(`redis-cli --cluster create failed (${code}): ${output}${errors}`);
 }
 
-async function viewOf(node: ClusterNodeProcess): Promise<ClusterNodeView[]> {
-  return parseClusterNodes(String(await node.admin.call("CLUSTER", "NODES")));
-}
-
-/**
- * Throws the first reason the cluster is not healthy as seen from the running nodes, else returns one
- * running node's view.
- */
-async function healthyView(state: ClusterState): Promise<ClusterNodeView[]> {
-  const running = state.nodes.filter((node) => node.isRunning());
-  const runningPorts = new Set(running.map((node) => node.port));
-  const views = await Promise.all(
-    running.map(async (node) => {
-      const info = String(await node.admin.call("CLUSTER", "INFO"));
-      const where = `node ${node.port}`;
-      if (infoField(info, "cluster_state") !== "ok") throw new Error(`${where}: cluster_state is not ok`);
-      if (infoField(info, "cluster_slots_ok") !== String(SLOT_COUNT))
-        throw new Error(`${where}: slots not ok`);
-      if (infoField(info, "cluster_known_nodes") !== String(state.nodes.length)) {
-        throw new Error(`${where}: does not know every node yet`);
-      }
-      const replication = await node.admin.info("replication");
-      if (
-        infoField(replication, "role") === "slave" &&
-        infoField(replication, "master_link_status") !== "up"
-      ) {
-        throw new Error(`${where}: replica whose link to its master is not up`);
-      }
-      const view = await viewOf(node);
-      const failing = view.filter((seen) => seen.failing && runningPorts.has(seen.port));
-      if (failing.length > 0)
-        throw new Error(`${where}: still flags running node ${failing[0]?.port} as failing`);
-      return view;
-    }),
-  );
-  const signatures = new Set(views.map(slotMapSignature));
-  if (signatures.size > 1)
-    throw new Error(`the nodes disagree on who serves which slots: ${[...signatures]}`);
-  const [view] = views;
-  if (!view) throw new Error("no cluster node is running");
-  return view;
-}
-
-function untilHealthy(state: ClusterState, what = "the cluster to be healthy"): Promise<ClusterNodeView[]> {
-  return eventually(what, () => healthyView(state), HEALTHY_WITHIN_MS, 100);
-}
-
 function clusterNodes(view: ClusterNodeView[]): ClusterNode[] {
   const portOf = new Map(view.map((node) => [node.id, node.port]));
   return view
@@ -217,12 +162,6 @@ function nodeOn(state: ClusterState, port: number): ClusterNodeProcess {
   const node = state.nodes.find((candidate) => candidate.port === port);
   if (!node) throw new Error(`no cluster node on port ${port}`);
   return node;
-}
-
-async function runningView(state: ClusterState): Promise<ClusterNodeView[]> {
-  const node = state.nodes.find((candidate) => candidate.isRunning());
-  if (!node) throw new Error("no cluster node is running");
-  return viewOf(node);
 }
 
 async function clusterHandle(state: ClusterState, stop: () => Promise<void>): Promise<TestRedisCluster> {
@@ -242,15 +181,15 @@ async function clusterHandle(state: ClusterState, stop: () => Promise<void>): Pr
   const slotOf = async (key: string) => Number(await client.call("CLUSTER", "KEYSLOT", key));
   return {
     seeds: seedNodes.map(({ host, port }) => `${host}:${port}`).join(","),
-    nodes: clusterNodes(await runningView(state)),
+    nodes: clusterNodes(await runningView(state.nodes)),
     credentials: state.credentials,
     client,
     connect,
-    topology: async () => clusterNodes(await runningView(state)),
+    topology: async () => clusterNodes(await runningView(state.nodes)),
     slotOf,
     async masterOf(key) {
       const slot = await slotOf(key);
-      const owner = ownerOfSlot(await runningView(state), slot);
+      const owner = ownerOfSlot(await runningView(state.nodes), slot);
       if (owner === null) throw new Error(`no master serves slot ${slot} of ${key}`);
       return owner;
     },
@@ -258,7 +197,7 @@ async function clusterHandle(state: ClusterState, stop: () => Promise<void>): Pr
     async restart(port) {
       if (!(await nodeOn(state, port).start()))
         throw new Error(`port ${port} was taken while its node was down`);
-      await untilHealthy(state, `the cluster to be healthy with node ${port} back`);
+      await untilHealthy(state.nodes, `the cluster to be healthy with node ${port} back`);
     },
     waitForFailover: (deadPort) => waitForFailover(state, deadPort),
     reshard: (slot, toPort) => reshard(state, slot, toPort),
@@ -267,7 +206,7 @@ async function clusterHandle(state: ClusterState, stop: () => Promise<void>): Pr
 }
 
 async function killNode(state: ClusterState, port: number): Promise<void> {
-  const self = (await runningView(state)).find((seen) => seen.port === port);
+  const self = (await runningView(state.nodes)).find((seen) => seen.port === port);
   if (self?.role === "master" && self.slots.length > 0) state.slotsOfKilled.set(port, self.slots);
   await nodeOn(state, port).kill();
 }
@@ -276,40 +215,33 @@ async function waitForFailover(state: ClusterState, deadPort: number): Promise<n
   const firstSlot = state.slotsOfKilled.get(deadPort)?.[0]?.[0];
   if (firstSlot === undefined) throw new Error(`node ${deadPort} was not a master with slots when killed`);
   if (nodeOn(state, deadPort).isRunning()) throw new Error(`node ${deadPort} is running`);
-  return eventually(
-    `a replica of ${deadPort} to take over its slots`,
-    async () => {
-      const owner = ownerOfSlot(await healthyView(state), firstSlot);
-      if (owner === null || owner === deadPort)
-        throw new Error(`slot ${firstSlot} is still served by ${deadPort}`);
-      return owner;
-    },
-    HEALTHY_WITHIN_MS,
-    100,
-  );
+  return untilHealthy(state.nodes, `a replica of ${deadPort} to take over its slots`, (view) => {
+    const owner = ownerOfSlot(view, firstSlot);
+    if (owner === null || owner === deadPort)
+      throw new Error(`slot ${firstSlot} is still served by ${deadPort}`);
+    return owner;
+  });
 }
 
 async function reshard(state: ClusterState, slot: number, toPort: number): Promise<void> {
-  const view = await untilHealthy(state, `the cluster to be healthy before moving slot ${slot}`);
+  const view = await untilHealthy(state.nodes, `the cluster to be healthy before moving slot ${slot}`);
   const fromPort = ownerOfSlot(view, slot);
   const target = view.find((node) => node.port === toPort);
   if (target?.role !== "master") throw new Error(`node ${toPort} is not a master`);
   if (fromPort === null || fromPort === toPort) return;
-  const otherMasterPorts = view
+  const otherMasters = view
     .filter((node) => node.role === "master" && node.slots.length > 0)
-    .map((node) => node.port)
-    .filter((port) => port !== fromPort && port !== toPort);
+    .filter((node) => node.port !== fromPort && node.port !== toPort)
+    .map((node) => nodeOn(state, node.port));
   await moveSlot({
     slot,
     source: nodeOn(state, fromPort),
     target: nodeOn(state, toPort),
-    otherMasters: otherMasterPorts.map((port) => nodeOn(state, port)),
+    otherMasters,
     credentials: state.credentials,
   });
-  await eventually(
-    `every node to see slot ${slot} served by ${toPort}`,
-    async () => ownerOfSlot(await healthyView(state), slot) === toPort,
-    HEALTHY_WITHIN_MS,
-    100,
-  );
+  await untilHealthy(state.nodes, `every node to see slot ${slot} served by ${toPort}`, (healthy) => {
+    if (ownerOfSlot(healthy, slot) !== toPort) throw new Error(`slot ${slot} is not yet served by ${toPort}`);
+    return true;
+  });
 }
