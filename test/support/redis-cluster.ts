@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Cluster, type ClusterOptions } from "ioredis";
+import { runToExit } from "../../bench/support";
 import { runningView, untilHealthy } from "./redis-cluster-health";
 import {
   type ClusterCredentials,
@@ -125,25 +126,17 @@ async function startNodeOnFreePort(
 
 async function createCluster(state: ClusterState, replicasPerMaster: number): Promise<void> {
   const addresses = state.nodes.map((node) => `127.0.0.1:${node.port}`);
-  const created = Bun.spawn(
-    [
-      "redis-cli",
-      ...redisCliAuth(state.credentials),
-      "--cluster",
-      "create",
-      ...addresses,
-      "--cluster-replicas",
-      String(replicasPerMaster),
-      "--cluster-yes",
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [output, errors, code] = await Promise.all([
-    new Response(created.stdout).text(),
-    new Response(created.stderr).text(),
-    created.exited,
+  const { code, stdout, stderr } = await runToExit([
+    "redis-cli",
+    ...redisCliAuth(state.credentials),
+    "--cluster",
+    "create",
+    ...addresses,
+    "--cluster-replicas",
+    String(replicasPerMaster),
+    "--cluster-yes",
   ]);
-  if (code !== 0) throw new Error(`redis-cli --cluster create failed (${code}): ${output}${errors}`);
+  if (code !== 0) throw new Error(`redis-cli --cluster create failed (${code}): ${stdout}${stderr}`);
 }
 
 function clusterNodes(view: ClusterNodeView[]): ClusterNode[] {
