@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { join } from "node:path";
 import { Cluster, type ClusterOptions } from "ioredis";
 import { runToExit } from "../../bench/support";
@@ -106,6 +107,25 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stop();
     throw error;
   }
+}
+
+/**
+ * One cluster for the enclosing describe block (or file): started before its first test, stopped after its
+ * last (registers beforeAll and afterAll). Call the returned function from inside a test or hook.
+ */
+export function useRedisCluster(options?: RedisClusterOptions): () => TestRedisCluster {
+  let cluster: TestRedisCluster | null = null;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(options);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    cluster = null;
+  });
+  return () => {
+    if (!cluster) throw new Error("the cluster runs only between beforeAll and afterAll");
+    return cluster;
+  };
 }
 
 async function startNodeOnFreePort(
