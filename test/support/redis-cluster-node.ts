@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
@@ -21,7 +21,10 @@ export type ClusterNodeProcess = {
   /** A standalone connection to this node only; commands fail at once while the node is down. */
   admin: Redis;
   isRunning(): boolean;
-  /** Spawns the server; resolves false when another process holds the port (the server exited at start). */
+  /**
+   * Spawns the server; resolves false when another process holds its port or bus port. Fails with the end
+   * of the server's log when it exits at start for another reason.
+   */
   start(): Promise<boolean>;
   /** SIGKILL, then waits for the exit. */
   kill(): Promise<void>;
@@ -34,6 +37,7 @@ export type ClusterNodeProcess = {
 const LOWEST_PORT = 12000;
 const HIGHEST_PORT = 22767;
 export const BUS_PORT_OFFSET = 10000;
+const LOG_FILE = "redis.log";
 
 function canListen(port: number): boolean {
   // Bun.listen reports a taken port only by throwing.
@@ -70,7 +74,7 @@ function serverArguments(port: number, dir: string, settings: ClusterNodeSetting
       ].flat()
     : [];
   return [
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", join(dir, "redis.log")],
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", join(dir, LOG_FILE)],
     ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
     ["--cluster-node-timeout", String(settings.nodeTimeoutMs)],
     // A replica always stands for election however long its link was down, and replicas never move to
@@ -110,6 +114,7 @@ export function createClusterNode(
     await running.exited;
   };
 
+  const logFile = join(dir, LOG_FILE);
   const start = async (): Promise<boolean> => {
     const spawned = Bun.spawn(["redis-server", ...serverArguments(port, dir, settings)], {
       stdout: "ignore",
@@ -119,7 +124,7 @@ export function createClusterNode(
     if (admin.status === "wait") void admin.connect().catch(() => {});
     // A server answering on the port is ours only if its process id is the one just spawned.
     const outcome = await eventually(
-      `redis-server on port ${port} to answer (log: ${join(dir, "redis.log")})`,
+      `redis-server on port ${port} to answer (log: ${logFile})`,
       async () => {
         if (spawned.exitCode !== null || spawned.signalCode !== null) return "exited";
         const pid = infoField(await admin.info("server"), "process_id");
@@ -128,8 +133,12 @@ export function createClusterNode(
       10_000,
       25,
     );
-    if (outcome === "exited") child = null;
-    return outcome === "up";
+    if (outcome === "up") return true;
+    child = null;
+    const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
+    if (/Address already in use/.test(log.slice(-2000))) return false;
+    const logTail = log.trim().split("\n").slice(-5).join("\n") || "(nothing logged; see its stderr)";
+    throw new Error(`redis-server on port ${port} exited at start: ${logTail}`);
   };
 
   return {

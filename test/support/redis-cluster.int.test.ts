@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { type TestRedisCluster, useRedisCluster } from "./redis-cluster";
+import { BUS_PORT_OFFSET, createClusterNode, freeClusterPort } from "./redis-cluster-node";
 import { infoField } from "./redis-cluster-topology";
+import { tempDir } from "./resources";
 
 const PARTITION_KEYS = Array.from({ length: 8 }, (_, partition) => `s:{${partition}}`);
 
@@ -155,5 +157,29 @@ describe("a Redis Cluster whose nodes require an ACL user", () => {
     expect(nodeErrors.length).toBeGreaterThan(0);
     expect(nodeErrors.every((message) => reason.test(message))).toBe(true);
     expect(await cluster().client.get("s:{0}")).not.toBe("intruder");
+  });
+});
+
+describe("a cluster node", () => {
+  test.each([
+    ["its port", 0],
+    ["its cluster bus port (port + 10000)", BUS_PORT_OFFSET],
+  ])("when %s is taken, reports that it did not start, so another port can be tried", async (_, offset) => {
+    const port = freeClusterPort(new Set());
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: port + offset, socket: { data() {} } });
+    const dir = tempDir("streamledger-cluster-node-");
+    const node = createClusterNode(port, dir.path, {
+      nodeTimeoutMs: 1000,
+      appendfsync: "always",
+      credentials: null,
+    });
+    try {
+      expect(await node.start()).toBe(false);
+      expect(node.isRunning()).toBe(false);
+    } finally {
+      await node.close();
+      holder.stop(true);
+      dir.remove();
+    }
   });
 });
