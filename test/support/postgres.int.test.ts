@@ -30,7 +30,7 @@ describe("useTestDatabase", () => {
 });
 
 describe("a test database", () => {
-  test("is gone once the file that used it is done", async () => {
+  test("is gone once the tests that used it are done", async () => {
     expect(fileDatabaseName).not.toBe("");
     expect(await databaseExists(fileDatabaseName)).toBe(false);
   });
