@@ -13,7 +13,11 @@ export async function request<T = Record<string, unknown>>(
     body = JSON.stringify(options.json);
     headers["content-type"] ??= "application/json";
   }
-  const response = await fetch(url, { method, headers, body });
+  return replyOf<T>(await fetch(url, { method, headers, body }));
+}
+
+/** A response as a Reply: its body parsed as JSON where it is JSON, else its text. */
+export async function replyOf<T = Record<string, unknown>>(response: Response): Promise<Reply<T>> {
   const text = await response.text();
   let parsed: unknown = text;
   try {

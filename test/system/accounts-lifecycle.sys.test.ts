@@ -4,7 +4,7 @@ import { uuidv7 } from "uuidv7";
 import type { DomainEvent } from "../../shared/events/schemas";
 import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
 import { type AccountView, login, request } from "../support/api";
-import { expectProblem } from "../support/apps";
+import { expectProblem } from "../support/problems";
 import { startRedis, type TestRedis } from "../support/resources";
 import { serviceCommand, settled, startSystem, type TestSystem } from "../support/services";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { login, request } from "../support/api";
-import { expectProblem } from "../support/apps";
 import { stoppedAfterEachTest } from "../support/lifecycle";
+import { expectProblem } from "../support/problems";
 import { eventually } from "../support/resources";
 import { settled } from "../support/services";
 
