@@ -1,6 +1,4 @@
 import { afterAll, afterEach, beforeAll } from "bun:test";
-import { startRedis, type TestRedis } from "./resources";
-import { startSystem, type TestSystem } from "./services";
 
 type Step = () => unknown;
 
@@ -44,22 +42,4 @@ export function beforeAllTests<T extends object>(
       return typeof value === "function" ? value.bind(current) : value;
     },
   });
-}
-
-/** Until the system tests move to test/support/system.ts: Redis servers and systems stopped after each test. */
-export function stoppedAfterEachTest() {
-  const cleanup = cleanupAfterEach();
-  return {
-    async redis(options?: Parameters<typeof startRedis>[0]): Promise<TestRedis> {
-      const redis = await startRedis(options);
-      cleanup.push(() => redis.stop());
-      return redis;
-    },
-    async system(redis: TestRedis, extraEnv?: Record<string, string>): Promise<TestSystem> {
-      const system = await startSystem(redis, extraEnv);
-      cleanup.push(() => system.stop());
-      return system;
-    },
-    defer: cleanup.push,
-  };
 }
