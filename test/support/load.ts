@@ -1,5 +1,6 @@
 import { expect } from "bun:test";
-import { type AccountView, request } from "./api";
+import { type AccountView, accountViews, createCustomer, request } from "./api";
+import { createProgress } from "./progress";
 import { eventually } from "./resources";
 import { readServiceDb } from "./sqlite";
 import type { DevelopmentUser, System } from "./system";
@@ -30,12 +31,8 @@ export async function createCustomers(system: System, accountsPerUser: number, c
   const customers: Customer[] = [];
   for (let i = 0; i < count; i++) {
     const account = accounts[i % accounts.length] as (typeof accounts)[number];
-    const made = await request("POST", `${system.customers.url}/customers`, {
-      token: account.owner.token,
-      json: { name: `customer ${i}`, account_id: account.id },
-    });
-    expect(made.status).toBe(201);
-    customers.push({ id: made.body.id as string, owner: account.owner });
+    const id = await createCustomer(system.customers.url, account.owner.token, `customer ${i}`, account.id);
+    customers.push({ id, owner: account.owner });
   }
   return { owners, customers };
 }
@@ -123,10 +120,7 @@ export async function expectExactTotals(system: System, owners: Owner[], history
   const seen = new Map<string, number>();
   let accountsTotal = 0;
   for (const owner of owners) {
-    const views = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, {
-      token: owner.token,
-    });
-    for (const view of views.body) {
+    for (const view of await accountViews(system.accounts.url, owner.token)) {
       accountsTotal += view.total_revenue_cents;
       for (const customer of view.customers) {
         if (customer.total_revenue_cents > 0) seen.set(customer.customer_id, customer.total_revenue_cents);
@@ -141,35 +135,6 @@ export async function expectExactTotals(system: System, owners: Owner[], history
     "SELECT count(*) AS n FROM invoices",
   );
   expect(counted?.n).toBe(history.acknowledged.size);
-}
-
-/** A count that only grows, and promises that resolve once it reaches a number (or once it ends). */
-export function createProgress() {
-  let count = 0;
-  let ended = false;
-  let waiting: { at: number; resolve: () => void }[] = [];
-  const release = () => {
-    const due = waiting.filter((waiter) => ended || count >= waiter.at);
-    waiting = waiting.filter((waiter) => !due.includes(waiter));
-    for (const waiter of due) waiter.resolve();
-  };
-  return {
-    count: () => count,
-    ended: () => ended,
-    set(value: number) {
-      count = value;
-      release();
-    },
-    /** Nothing more will come: everything waiting resolves. */
-    end() {
-      ended = true;
-      release();
-    },
-    reached(at: number): Promise<void> {
-      if (ended || count >= at) return Promise.resolve();
-      return new Promise((resolve) => waiting.push({ at, resolve }));
-    },
-  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
 import { type AccountView, accountViews, createCustomer, login, postInvoice, request } from "../support/api";
 import { runOps } from "../support/ops";
 import { eventually, freePort, tempDir } from "../support/resources";
-import { caughtUp, health, metricValue, startService } from "../support/services";
+import { caughtUp, health, metricValue, readiness, startService } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
 import { type System, systemPerTest } from "../support/system";
 
@@ -152,10 +152,7 @@ describe("a gap in the stream", () => {
     expect(ops.code).toBe(0);
     expect(ops.stdout).toContain("acknowledged");
 
-    await eventually(
-      "accounts to be ready again",
-      async () => (await fetch(`${system.accounts.url}/health/ready`)).status === 200,
-    );
+    await eventually("accounts to be ready again", async () => (await readiness(system.accounts)) === 200);
     expect(await metricValue(system.accounts, "streamledger_consumer_stream_gap")).toBe(0);
     await invoice(3);
     await system.settled();
@@ -183,7 +180,7 @@ describe("retention", () => {
 
     await system.accounts.restart();
     await system.settled();
-    expect((await fetch(`${system.accounts.url}/health/ready`)).status).toBe(200);
+    expect(await readiness(system.accounts)).toBe(200);
     expect(await accountTotal()).toBe(30);
   }, 60_000);
 });

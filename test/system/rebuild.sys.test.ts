@@ -1,17 +1,12 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-  createCustomers,
-  createProgress,
-  expectExactTotals,
-  planInvoices,
-  postInvoices,
-} from "../support/load";
+import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
 import { runOps } from "../support/ops";
+import { createProgress } from "../support/progress";
 import { seededRandom, testSeed } from "../support/random";
 import { eventually } from "../support/resources";
-import { health } from "../support/services";
+import { health, readiness } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
 import { type System, systemPerTest } from "../support/system";
 
@@ -147,10 +142,7 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
 
     const rebuilt = await rebuild(system);
     expect(rebuilt.stdout).toContain("swapped it in");
-    await eventually(
-      "accounts to be ready",
-      async () => (await fetch(`${system.accounts.url}/health/ready`)).ok,
-    );
+    await eventually("accounts to be ready", async () => (await readiness(system.accounts)) === 200);
     const [checkpoint] = readServiceDb<{ position: string }>(
       system.dataDir,
       "accounts",

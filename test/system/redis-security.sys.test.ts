@@ -5,7 +5,7 @@ import type { Subprocess } from "bun";
 import Redis from "ioredis";
 import { request } from "../support/api";
 import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
-import { startService } from "../support/services";
+import { readiness, startService } from "../support/services";
 import { systemPerTest } from "../support/system";
 
 const systems = systemPerTest();
@@ -185,7 +185,7 @@ describe("Redis with TLS (client certificates) and an ACL user", () => {
       ACCOUNTS_PORT: String(port),
     });
     systems.defer(() => accounts.kill("SIGTERM"));
-    expect((await fetch(`${accounts.url}/health/ready`)).status).toBe(503);
+    expect(await readiness(accounts)).toBe(503);
     const log = await eventually("the log to name the refusal", () => {
       const text = readFileSync(accounts.logFile, "utf8");
       return /WRONGPASS|NOAUTH|invalid username-password/i.test(text) ? text : undefined;
