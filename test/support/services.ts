@@ -52,6 +52,7 @@ export async function startService(name: ServiceName, env: Record<string, string
       stdout: log,
       stderr: log,
     });
+    const started = child;
     await eventually(`${name} to answer /health`, async () => {
       if (child.exitCode !== null) {
         // The log goes with the temp dir when the test stops: its end is kept in the error.
@@ -64,6 +65,11 @@ export async function startService(name: ServiceName, env: Record<string, string
         throw new Error(`${name} runs on ${body.runtime?.name}, not on SERVICE_RUNTIME ${SERVICE_RUNTIME}`);
       }
       return body.service === name;
+    }).catch(async (error: unknown) => {
+      // A service that never answered is not left running behind the failed test.
+      started.kill("SIGKILL");
+      await started.exited;
+      throw error;
     });
   };
   await launch();
@@ -107,8 +113,15 @@ export async function startSystem(
     CONSUMER_BLOCK_MS: "500",
     ...extraEnv,
   };
-  const accounts = await startService("accounts", env);
-  const customers = await startService("customers", env);
+  const accounts = await startService("accounts", env).catch((error: unknown) => {
+    dir.remove();
+    throw error;
+  });
+  const customers = await startService("customers", env).catch(async (error: unknown) => {
+    await accounts.kill("SIGKILL");
+    dir.remove();
+    throw error;
+  });
   return {
     accounts,
     customers,
