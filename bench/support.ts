@@ -3,7 +3,7 @@ import { existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { serviceEnvironment } from "../shared/process/runtime";
-import { eventually } from "../test/support/resources";
+import { eventually, type Output, outputOf } from "../test/support/resources";
 
 export const ROOT = join(import.meta.dir, "..");
 
@@ -38,14 +38,8 @@ export function percentile(values: number[], p: number): number {
 export async function runToExit(
   command: string[],
   options: { cwd?: string; env?: Record<string, string | undefined> } = {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = Bun.spawn(command, { ...options, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, code };
+): Promise<Output> {
+  return outputOf(Bun.spawn(command, { ...options, stdout: "pipe", stderr: "pipe" }));
 }
 
 /** A process the bench started, with its peak resident set size read from /proc before it stops. */

@@ -29,32 +29,38 @@ export type Authenticate = (authorization: string | undefined) => Promise<Caller
  * when a token names a key not among them (a rotation). Fetches are at least `cooldownMs` apart: a token
  * naming an unknown key waits for the next one rather than being refused for a key published a moment
  * ago. While accounts cannot be reached, the last key set fetched goes on verifying the keys it has.
+ * Ages and the cooldown are measured on `now` (the wall clock unless given).
  */
 export function remoteSigningKeys(
   accountsUrl: string,
-  { cacheSeconds = 60, cooldownMs = 1000 }: { cacheSeconds?: number; cooldownMs?: number } = {},
+  {
+    cacheSeconds = 60,
+    cooldownMs = 1000,
+    now = () => new Date(),
+  }: { cacheSeconds?: number; cooldownMs?: number; now?: () => Date } = {},
 ): JWTVerifyGetKey {
+  const clockMs = () => now().getTime();
   const url = new URL("/.well-known/jwks.json", accountsUrl);
   let cached: { keys: JWTVerifyGetKey; fetchedAt: number } | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let fetching: Promise<void> | undefined;
   const fetchKeys = () => {
     fetching ??= (async () => {
-      lastAttempt = Date.now();
+      lastAttempt = clockMs();
       const response = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: "error" });
       if (!response.ok) throw new Error(`the key set answered ${response.status}`);
       const jwks = (await response.json()) as JSONWebKeySet;
-      cached = { keys: createLocalJWKSet(jwks), fetchedAt: Date.now() };
+      cached = { keys: createLocalJWKSet(jwks), fetchedAt: clockMs() };
     })().finally(() => {
       fetching = undefined;
     });
     return fetching;
   };
-  const sinceAttempt = () => Date.now() - lastAttempt;
+  const sinceAttempt = () => clockMs() - lastAttempt;
 
   return async (header, token) => {
     if (!cached) await fetchKeys();
-    else if (Date.now() - cached.fetchedAt > cacheSeconds * 1000 && sinceAttempt() >= cooldownMs) {
+    else if (clockMs() - cached.fetchedAt > cacheSeconds * 1000 && sinceAttempt() >= cooldownMs) {
       // Stale: fetch again, but an unreachable accounts leaves the keys already known in use.
       await fetchKeys().catch(() => undefined);
     }

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, test } from "bun:test";
+import { beforeAll, describe, test } from "bun:test";
 import fc from "fast-check";
-import { type AccountsHarness, type Send, startAccountsApp } from "../support/apps";
+import { useAccountsApp } from "../support/accounts-app";
+import type { Send } from "../support/bad-requests";
 import {
   attackRoute,
   type HostileRoute,
@@ -10,16 +11,11 @@ import {
 } from "../support/hostile";
 import { testSeed } from "../support/random";
 
-let app: AccountsHarness;
+const app = useAccountsApp();
 let user1: string;
 
 beforeAll(async () => {
-  app = await startAccountsApp();
   user1 = await app.bearer("user1");
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 const SEED = testSeed(20_261_124);

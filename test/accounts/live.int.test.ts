@@ -2,25 +2,23 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { issueToken } from "../../accounts/auth/tokens";
 import type { AccountView } from "../../accounts/schemas";
 import { compareStreamIds } from "../../shared/events/stream-contract";
-import { type AccountsHarness, expectProblem, startAccountsApp } from "../support/apps";
+import { useAccountsApp } from "../support/accounts-app";
 import { customerEntry, invoiceEntry } from "../support/entries";
+import { expectProblem } from "../support/problems";
 import { eventually } from "../support/resources";
 import { type EventStream, readEventStream } from "../support/sse";
 
-let app: AccountsHarness;
-let user1: string;
-let user2: string;
 const streams: EventStream[] = [];
-
-beforeAll(async () => {
-  app = await startAccountsApp();
-  user1 = await app.bearer("user1");
-  user2 = await app.bearer("user2");
-});
-
 afterAll(async () => {
   for (const stream of streams) await stream.close();
-  await app?.close();
+});
+const app = useAccountsApp();
+let user1: string;
+let user2: string;
+
+beforeAll(async () => {
+  user1 = await app.bearer("user1");
+  user2 = await app.bearer("user2");
 });
 
 type Message = { event: string; id: string | undefined; data: Record<string, unknown> };

@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { inArray } from "drizzle-orm";
 import { idempotencyKeys } from "../../shared/http/idempotency";
-import {
-  type AccountsHarness,
-  AUTH_PROBLEMS,
-  type Case,
-  rejects,
-  type Send,
-  startAccountsApp,
-  unreadableBodies,
-} from "../support/apps";
+import { useAccountsApp } from "../support/accounts-app";
+import { type Case, rejects, type Send, unreadableBodies } from "../support/bad-requests";
+import { AUTH_PROBLEMS } from "../support/bad-tokens";
 
-let app: AccountsHarness;
+const app = useAccountsApp();
 let user1: string;
 
 beforeAll(async () => {
-  app = await startAccountsApp();
   user1 = await app.bearer("user1");
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 const login = (json: Record<string, unknown>) => (): Send => ({ json });

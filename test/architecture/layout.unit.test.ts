@@ -15,6 +15,15 @@ const tracked = execFileSync("git", ["ls-files", "--cached", "--others", "--excl
   .split("\n")
   .filter((path) => path !== "");
 const sources = tracked.filter((path) => /\.(ts|mjs)$/.test(path) && !path.startsWith("node_modules/"));
+const testFiles = tracked.filter((path) => path.endsWith(".test.ts"));
+const TIERS = ["unit", "int", "sys"] as const;
+
+/** Where test code may wait on a timer, and why; nowhere else does a test sleep to let time pass. */
+const TIMERS_ALLOWED: Record<string, string> = {
+  "test/support/resources.ts": "eventually() polls its condition between checks",
+  "test/shared/sqlite/db.int.test.ts":
+    "another process holds its lock a while, as a monitoring script's query would",
+};
 
 /**
  * Every function (declaration, expression, arrow, method) longer than `max` lines in one file's text; a
@@ -77,5 +86,37 @@ describe("the tree shows the architecture", () => {
     for (const shape of shapes) expect(longFunctions("x.ts", shape, MAX_FUNCTION_LINES)).toHaveLength(1);
     expect(longFunctions("x.ts", "function f() {\n  return 1;\n}", MAX_FUNCTION_LINES)).toEqual([]);
     expect(longFunctions("x.ts", `describe("x", () => {\n${body}\n});`, MAX_FUNCTION_LINES)).toEqual([]);
+  });
+});
+
+describe("the tests show their tier and do not sleep", () => {
+  test("every test file lives under test/ and names its tier: .unit, .int (.property.int) or .sys", () => {
+    const misplaced = testFiles.filter((path) => !path.startsWith("test/"));
+    const untiered = testFiles.filter((path) => !TIERS.some((tier) => path.endsWith(`.${tier}.test.ts`)));
+    expect({ misplaced, untiered }).toEqual({ misplaced: [], untiered: [] });
+  });
+
+  test("the test:unit, test:int and test:sys scripts together run every test file exactly once", () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    const filters = TIERS.map((tier) => {
+      const script = scripts[`test:${tier}`] ?? "";
+      expect(script).toContain("bun test");
+      return script.split(" ").at(-1) ?? "";
+    });
+    const runs = testFiles.map((path) => ({
+      path,
+      by: filters.filter((filter) => path.includes(filter)).length,
+    }));
+    expect(runs.filter(({ by }) => by !== 1)).toEqual([]);
+  });
+
+  test("no test code waits on a timer to let time pass (an injected clock or eventually() instead)", () => {
+    const timers = /\b(Bun\.sleep|Bun\.sleepSync|setTimeout|setInterval)\(/;
+    const waiting = tracked
+      .filter((path) => path.startsWith("test/") && path.endsWith(".ts") && !(path in TIMERS_ALLOWED))
+      .filter((path) => timers.test(readFileSync(join(ROOT, path), "utf8")));
+    expect(waiting).toEqual([]);
   });
 });

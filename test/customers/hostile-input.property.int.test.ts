@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, test } from "bun:test";
+import { beforeAll, describe, test } from "bun:test";
 import fc from "fast-check";
-import type { Send } from "../support/apps";
-import { type CustomersHarness, startCustomersApp } from "../support/apps";
+import type { Send } from "../support/bad-requests";
+import { useCustomersApp } from "../support/customers-app";
 import {
   attackRoute,
   type HostileRoute,
@@ -11,14 +11,12 @@ import {
 } from "../support/hostile";
 import { testSeed } from "../support/random";
 
-let app: CustomersHarness;
+const app = useCustomersApp({ accounts: { 1: "user1" } });
 let user1: string;
 let customerId: string;
 let invoiceId: string;
 
 beforeAll(async () => {
-  app = await startCustomersApp();
-  await app.publishAccount(1, "user1");
   user1 = await app.bearer("user1");
   const customer = await app.call("POST", "/customers", {
     authorization: user1,
@@ -30,10 +28,6 @@ beforeAll(async () => {
     json: { customer_id: customerId, purchase_date: "2020-01-01", purchase_price_cents: 100 },
   });
   invoiceId = String(invoice.body.id);
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 const SEED = testSeed(20_261_124);

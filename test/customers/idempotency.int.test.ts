@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { idempotencyKeys } from "../../shared/http/idempotency";
-import { type CustomersHarness, startCustomersApp } from "../support/apps";
+import { useCustomersApp } from "../support/customers-app";
 
-let app: CustomersHarness;
+const app = useCustomersApp({ accounts: { 1: "user1", 2: "user2" } });
 let user1: string;
 let user2: string;
 let customerId: string;
 
 beforeAll(async () => {
-  app = await startCustomersApp();
-  await app.publishAccount(1, "user1");
-  await app.publishAccount(2, "user2");
   [user1, user2] = await Promise.all([app.bearer("user1"), app.bearer("user2")]);
   const customer = await app.call("POST", "/customers", {
     authorization: user1,
     json: { name: "Ida", account_id: "1" },
   });
   customerId = customer.body.id as string;
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 const invoice = (cents = 4200) => ({

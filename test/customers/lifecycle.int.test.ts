@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type CustomersHarness, expectProblem, startCustomersApp } from "../support/apps";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { useCustomersApp } from "../support/customers-app";
+import { expectProblem } from "../support/problems";
 
-let app: CustomersHarness;
+const app = useCustomersApp({ accounts: { 1: "user1", 2: "user2" } });
 let user1: string;
 let user2: string;
 let foreignCustomerId: string;
 
 beforeAll(async () => {
-  app = await startCustomersApp();
-  await app.publishAccount(1, "user1");
-  await app.publishAccount(2, "user2");
   [user1, user2] = await Promise.all([app.bearer("user1"), app.bearer("user2")]);
   foreignCustomerId = await newCustomer(user2, "2", "Theirs");
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 async function newCustomer(token: string, accountId: string, name: string): Promise<string> {

@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  AUTH_PROBLEMS,
-  type Case,
-  type CustomersHarness,
-  expectProblem,
-  rejects,
-  type Send,
-  startCustomersApp,
-  unreadableBodies,
-} from "../support/apps";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { type Case, rejects, type Send, unreadableBodies } from "../support/bad-requests";
+import { AUTH_PROBLEMS } from "../support/bad-tokens";
+import { useCustomersApp } from "../support/customers-app";
+import { expectProblem } from "../support/problems";
 
-let app: CustomersHarness;
+const app = useCustomersApp({ accounts: { 1: "user1", 2: "user2" } });
 let user1: string;
 let ownCustomerId: string;
 let foreignCustomerId: string;
 
 beforeAll(async () => {
-  app = await startCustomersApp();
-  await app.publishAccount(1, "user1");
-  await app.publishAccount(2, "user2");
   user1 = await app.bearer("user1");
   const own = await app.call("POST", "/customers", { authorization: user1, json: newCustomer() });
   const foreign = await app.call("POST", "/customers", {
@@ -28,10 +19,6 @@ beforeAll(async () => {
   expect([own.status, foreign.status]).toEqual([201, 201]);
   ownCustomerId = own.body.id as string;
   foreignCustomerId = foreign.body.id as string;
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 function newCustomer(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -13,7 +13,11 @@ export async function request<T = Record<string, unknown>>(
     body = JSON.stringify(options.json);
     headers["content-type"] ??= "application/json";
   }
-  const response = await fetch(url, { method, headers, body });
+  return replyOf<T>(await fetch(url, { method, headers, body }));
+}
+
+/** A response as a Reply: its body parsed as JSON where it is JSON, else its text. */
+export async function replyOf<T = Record<string, unknown>>(response: Response): Promise<Reply<T>> {
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -36,3 +40,27 @@ export type AccountView = {
   customers: { customer_id: string; name: string; total_revenue_cents: number }[];
   total_revenue_cents: number;
 };
+
+/** GET /accounts as `token`'s user: the views of their accounts. */
+export async function accountViews(accountsUrl: string, token: string): Promise<AccountView[]> {
+  return (await request<AccountView[]>("GET", `${accountsUrl}/accounts`, { token })).body;
+}
+
+/** POST /customers as `token`'s user: the new customer's id (it throws unless the answer is 201). */
+export async function createCustomer(customersUrl: string, token: string, name: string, accountId = "1") {
+  const reply = await request("POST", `${customersUrl}/customers`, {
+    token,
+    json: { name, account_id: accountId },
+  });
+  if (reply.status !== 201)
+    throw new Error(`creating customer ${name} got ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return reply.body.id as string;
+}
+
+/** POST /invoices for `customerId` as `token`'s user: the reply. */
+export function postInvoice(customersUrl: string, token: string, customerId: string, cents: number) {
+  return request("POST", `${customersUrl}/invoices`, {
+    token,
+    json: { customer_id: customerId, purchase_date: "2026-11-24", purchase_price_cents: cents },
+  });
+}

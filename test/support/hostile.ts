@@ -1,7 +1,8 @@
 import { expect } from "bun:test";
 import fc from "fast-check";
 import type { Reply } from "./api";
-import type { Footprint, Send } from "./apps";
+import type { Footprint } from "./app-harness";
+import type { Send } from "./bad-requests";
 
 /** How many requests each property sends (PROPERTY_RUNS scales every property test). */
 export const HOSTILE_RUNS = Number(process.env.PROPERTY_RUNS) || 60;

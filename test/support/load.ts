@@ -1,26 +1,18 @@
 import { expect } from "bun:test";
-import type Redis from "ioredis";
-import { type AccountView, login, request } from "./api";
-import type { TestSystem } from "./services";
-import { settled } from "./services";
+import { type AccountView, accountViews, createCustomer, request } from "./api";
+import { createProgress } from "./progress";
+import { eventually } from "./resources";
 import { readServiceDb } from "./sqlite";
+import type { DevelopmentUser, System } from "./system";
 
 export type Owner = { username: string; token: string };
 export type Customer = { id: string; owner: Owner };
 
 /** Accounts and customers spread over the two development users: `accountsPerUser` each, customers round-robin. */
-export async function createCustomers(
-  system: TestSystem,
-  redis: Redis,
-  accountsPerUser: number,
-  count: number,
-) {
+export async function createCustomers(system: System, accountsPerUser: number, count: number) {
   const owners: Owner[] = [];
-  for (const [username, password] of [
-    ["user1", "password1"],
-    ["user2", "password2"],
-  ] as const) {
-    owners.push({ username, token: await login(system.accounts.url, username, password) });
+  for (const username of ["user1", "user2"] satisfies DevelopmentUser[]) {
+    owners.push({ username, token: await system.login(username) });
   }
   const accounts: { id: string; owner: Owner }[] = owners.map((owner, index) => ({
     id: String(index + 1),
@@ -35,16 +27,12 @@ export async function createCustomers(
       accounts.push({ id: String(made.body.account.id), owner });
     }
   }
-  await settled(system, redis);
+  await system.settled();
   const customers: Customer[] = [];
   for (let i = 0; i < count; i++) {
     const account = accounts[i % accounts.length] as (typeof accounts)[number];
-    const made = await request("POST", `${system.customers.url}/customers`, {
-      token: account.owner.token,
-      json: { name: `customer ${i}`, account_id: account.id },
-    });
-    expect(made.status).toBe(201);
-    customers.push({ id: made.body.id as string, owner: account.owner });
+    const id = await createCustomer(system.customers.url, account.owner.token, `customer ${i}`, account.id);
+    customers.push({ id, owner: account.owner });
   }
   return { owners, customers };
 }
@@ -99,7 +87,10 @@ export async function postInvoices(
         if (!options.retryUntilAcknowledged || String(error).includes(" got ")) throw error;
       }
       history.failures += 1;
-      await Bun.sleep(50);
+      await eventually(
+        "customers to answer again",
+        async () => (await fetch(`${customersUrl}/health/live`)).ok,
+      );
     }
   };
   await Promise.all(
@@ -120,8 +111,8 @@ export async function postInvoices(
  * The history check: once the system settles, every acknowledged invoice is counted exactly once, per
  * customer and per account, and nothing else is counted.
  */
-export async function expectExactTotals(system: TestSystem, redis: Redis, owners: Owner[], history: History) {
-  await settled(system, redis);
+export async function expectExactTotals(system: System, owners: Owner[], history: History) {
+  await system.settled();
   const expected = new Map<string, number>();
   for (const invoice of history.acknowledged.values()) {
     expected.set(invoice.customer.id, (expected.get(invoice.customer.id) ?? 0) + invoice.cents);
@@ -129,10 +120,7 @@ export async function expectExactTotals(system: TestSystem, redis: Redis, owners
   const seen = new Map<string, number>();
   let accountsTotal = 0;
   for (const owner of owners) {
-    const views = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, {
-      token: owner.token,
-    });
-    for (const view of views.body) {
+    for (const view of await accountViews(system.accounts.url, owner.token)) {
       accountsTotal += view.total_revenue_cents;
       for (const customer of view.customers) {
         if (customer.total_revenue_cents > 0) seen.set(customer.customer_id, customer.total_revenue_cents);
@@ -149,30 +137,60 @@ export async function expectExactTotals(system: TestSystem, redis: Redis, owners
   expect(counted?.n).toBe(history.acknowledged.size);
 }
 
-/** Runs `fault` every `everyAcknowledged` invoices while the load runs, holding clients so it lands mid-load. */
-export function faultEvery(times: number, everyAcknowledged: number, fault: () => Promise<void>) {
-  let done = 0;
-  let acknowledged = 0;
-  let posting = true;
+/**
+ * Runs `fault` every `everyAcknowledged` invoices while the load runs (plus `jitter()` more, to vary
+ * where it lands), holding clients that get a whole interval ahead so every fault lands mid-load.
+ */
+function faultEvery(
+  times: number,
+  everyAcknowledged: number,
+  fault: () => Promise<void>,
+  options: { jitter?: () => number } = {},
+) {
+  const acknowledged = createProgress();
+  const faults = createProgress();
   const runner = (async () => {
-    while (done < times && posting) {
-      if (acknowledged < (done + 1) * everyAcknowledged) {
-        await Bun.sleep(5);
-        continue;
-      }
+    while (faults.count() < times) {
+      await acknowledged.reached((faults.count() + 1) * everyAcknowledged + (options.jitter?.() ?? 0));
+      if (acknowledged.ended()) break;
       await fault();
-      done += 1;
+      faults.set(faults.count() + 1);
     }
   })();
+  // A fault that fails releases the clients it holds; finish() then throws its error.
+  runner.catch(() => faults.end());
   return {
     beforeEach: async (count: number) => {
-      acknowledged = count;
-      while (done < times && count >= (done + 2) * everyAcknowledged) await Bun.sleep(10);
+      acknowledged.set(count);
+      await faults.reached(Math.min(times, Math.floor(count / everyAcknowledged) - 1));
     },
     async finish() {
-      posting = false;
+      acknowledged.end();
       await runner;
-      return done;
+      return faults.count();
     },
   };
+}
+
+/**
+ * Posts the plan with `concurrency` clients while `fault` runs `times` times, spread evenly over it by
+ * acknowledged count (`jitter(every)` invoices later each, if given): the clients' history, and how
+ * many faults ran.
+ */
+export async function postInvoicesWithFaults(
+  customersUrl: string,
+  plan: PlannedInvoice[],
+  options: {
+    times: number;
+    fault: () => Promise<void>;
+    concurrency: number;
+    retryUntilAcknowledged?: boolean;
+    jitter?: (every: number) => number;
+  },
+): Promise<{ history: History; faults: number }> {
+  const { times, fault, jitter, ...load } = options;
+  const every = Math.floor(plan.length / (times + 1));
+  const faults = faultEvery(times, every, fault, { jitter: jitter && (() => jitter(every)) });
+  const history = await postInvoices(customersUrl, plan, { ...load, beforeEach: faults.beforeEach });
+  return { history, faults: await faults.finish() };
 }

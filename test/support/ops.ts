@@ -1,9 +1,8 @@
 import { join } from "node:path";
+import { type Output, outputOf } from "./resources";
 import { serviceCommand } from "./services";
 
 const ROOT = join(import.meta.dir, "..", "..");
-
-export type Ops = { code: number; stdout: string; stderr: string };
 
 /**
  * Runs `scripts/ops.ts` as an operator would, under SERVICE_RUNTIME like the services, with the services'
@@ -13,7 +12,7 @@ export async function runOps(
   env: Record<string, string>,
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<Ops> {
+): Promise<Output> {
   const { OPS_PASSWORD: _inherited, ...inherited } = process.env;
   const child = Bun.spawn([...serviceCommand(join(ROOT, "scripts", "ops.ts")), ...args], {
     env: { ...inherited, ...env, ...options.env },
@@ -21,10 +20,5 @@ export async function runOps(
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
+  return outputOf(child);
 }

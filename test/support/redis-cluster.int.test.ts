@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import Redis from "ioredis";
+import { createProgress } from "./progress";
 import { type TestRedisCluster, useRedisCluster } from "./redis-cluster";
 import { BUS_PORT_OFFSET, createClusterNode, freeClusterPort } from "./redis-cluster-node";
 import { infoField } from "./redis-cluster-topology";
@@ -26,7 +27,13 @@ async function replicationOf(cluster: TestRedisCluster, port: number): Promise<s
 function startWriter(cluster: TestRedisCluster, key: string, options: { waitForReplica: boolean }) {
   const acknowledged: string[] = [];
   const confirmed: string[] = [];
+  const counts = { acknowledged: createProgress(), confirmed: createProgress() };
   const append = async (seq: number) => {
+    await appendOne(seq);
+    counts.acknowledged.set(acknowledged.length);
+    counts.confirmed.set(confirmed.length);
+  };
+  const appendOne = async (seq: number) => {
     if (!options.waitForReplica) {
       acknowledged.push((await cluster.client.xadd(key, "*", "seq", String(seq))) as string);
       return;
@@ -51,9 +58,13 @@ function startWriter(cluster: TestRedisCluster, key: string, options: { waitForR
     acknowledged,
     confirmed,
     failures,
+    /** Resolves once `count` entries are acknowledged (or confirmed by a replica), or the writer stops. */
+    reached: (which: keyof typeof counts, count: number) => counts[which].reached(count),
     async stop() {
       running = false;
       await done;
+      counts.acknowledged.end();
+      counts.confirmed.end();
     },
   };
 }
@@ -97,11 +108,11 @@ describe("a 3-master Redis Cluster with one replica each", () => {
     const from = await cluster().masterOf(key);
     const to = cluster().nodes.find((node) => node.role === "master" && node.port !== from)?.port as number;
     const writer = startWriter(cluster(), key, { waitForReplica: false });
-    while (writer.acknowledged.length < 50) await Bun.sleep(10);
+    await writer.reached("acknowledged", 50);
 
     await cluster().reshard(slot, to);
     const acknowledgedAtMove = writer.acknowledged.length;
-    while (writer.acknowledged.length < acknowledgedAtMove + 50) await Bun.sleep(10);
+    await writer.reached("acknowledged", acknowledgedAtMove + 50);
     await writer.stop();
 
     expect(writer.failures).toEqual([]);
@@ -117,7 +128,7 @@ describe("a master SIGKILLed under writes", () => {
     const key = PARTITION_KEYS[0] as string;
     const dead = await cluster().masterOf(key);
     const writer = startWriter(cluster(), key, { waitForReplica: true });
-    while (writer.confirmed.length < 50) await Bun.sleep(10);
+    await writer.reached("confirmed", 50);
 
     await cluster().kill(dead);
     const promoted = await cluster().waitForFailover(dead);

@@ -33,8 +33,10 @@ export type TestRedis = {
   stop(): Promise<void>;
 };
 
+export type RedisOptions = { appendfsync?: "always" | "everysec" };
+
 /** Its own redis-server on a free port with a temp dir; AOF fsync on every write unless told otherwise. */
-export async function startRedis(options: { appendfsync?: "always" | "everysec" } = {}): Promise<TestRedis> {
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const port = freePort();
   const dir = tempDir("streamledger-redis-");
   const launch = () =>
@@ -87,4 +89,20 @@ export async function eventually<T>(
     await Bun.sleep(intervalMs);
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+export type Output = { code: number; stdout: string; stderr: string };
+
+/** Waits for a process spawned with its output piped to exit: its exit code, stdout and stderr. */
+export async function outputOf(child: {
+  exited: Promise<number>;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+}): Promise<Output> {
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
 }

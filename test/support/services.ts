@@ -1,4 +1,4 @@
-import { openSync } from "node:fs";
+import { openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type Redis from "ioredis";
@@ -27,6 +27,16 @@ export type RunningService = {
   restart(): Promise<void>;
 };
 
+/** Spawns `<name>/main.ts` under SERVICE_RUNTIME with `env` over this process's environment, output piped. */
+export function spawnService(name: ServiceName, env: Record<string, string>) {
+  return Bun.spawn(serviceCommand(join(ROOT, name, "main.ts")), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
 /** Spawns `<name>/main.ts` as a real process under SERVICE_RUNTIME and waits until its /health names it. */
 export async function startService(name: ServiceName, env: Record<string, string>): Promise<RunningService> {
   const port = Number(env[name === "customers" ? "CUSTOMERS_PORT" : "ACCOUNTS_PORT"]);
@@ -42,14 +52,24 @@ export async function startService(name: ServiceName, env: Record<string, string
       stdout: log,
       stderr: log,
     });
+    const started = child;
     await eventually(`${name} to answer /health`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
+      if (child.exitCode !== null) {
+        // The log goes with the temp dir when the test stops: its end is kept in the error.
+        const tail = readFileSync(logFile, "utf8").split("\n").slice(-20).join("\n");
+        throw new Error(`${name} exited with ${child.exitCode}; the end of ${logFile}:\n${tail}`);
+      }
       const response = await fetch(`${url}/health`);
       const body = (await response.json()) as { service?: string; runtime?: { name: string } };
       if (body.service === name && body.runtime?.name !== SERVICE_RUNTIME) {
         throw new Error(`${name} runs on ${body.runtime?.name}, not on SERVICE_RUNTIME ${SERVICE_RUNTIME}`);
       }
       return body.service === name;
+    }).catch(async (error: unknown) => {
+      // A service that never answered is not left running behind the failed test.
+      started.kill("SIGKILL");
+      await started.exited;
+      throw error;
     });
   };
   await launch();
@@ -93,8 +113,15 @@ export async function startSystem(
     CONSUMER_BLOCK_MS: "500",
     ...extraEnv,
   };
-  const accounts = await startService("accounts", env);
-  const customers = await startService("customers", env);
+  const accounts = await startService("accounts", env).catch((error: unknown) => {
+    dir.remove();
+    throw error;
+  });
+  const customers = await startService("customers", env).catch(async (error: unknown) => {
+    await accounts.kill("SIGKILL");
+    dir.remove();
+    throw error;
+  });
   return {
     accounts,
     customers,
@@ -116,6 +143,33 @@ type Health = {
 
 export async function health(service: RunningService): Promise<Health> {
   return (await (await fetch(`${service.url}/health`)).json()) as Health;
+}
+
+/** A metric's value from the service's /metrics (the first series with `labels`); NaN if there is none. */
+export async function metricValue(
+  service: RunningService,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  const line = text
+    .split("\n")
+    .find((row) => row.startsWith(`${name}{`) && wanted.every((label) => row.includes(label)));
+  return line === undefined ? Number.NaN : Number(line.split(" ").at(-1));
+}
+
+/** The status of the service's /health/ready: 200 ready, 503 not. */
+export async function readiness(service: RunningService): Promise<number> {
+  return (await fetch(`${service.url}/health/ready`)).status;
+}
+
+/** The service's log so far, one JSON object a line (a line still being written throws: poll it). */
+export function logLines(service: RunningService): Record<string, unknown>[] {
+  return readFileSync(service.logFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /**

@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { uuidv7 } from "uuidv7";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { DomainEvent } from "../../shared/events/schemas";
-import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
-import { type AccountView, login, request } from "../support/api";
-import { expectProblem } from "../support/apps";
-import { startRedis, type TestRedis } from "../support/resources";
-import { serviceCommand, settled, startSystem, type TestSystem } from "../support/services";
+import { type AccountView, request } from "../support/api";
+import { runOps } from "../support/ops";
+import { expectProblem } from "../support/problems";
+import { streamEntries, xaddEvent } from "../support/stream";
+import { useSystem } from "../support/system";
 
-let redis: TestRedis;
-let system: TestSystem;
+const system = useSystem();
 let user1: string;
 let user2: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis);
-  user1 = await login(system.accounts.url, "user1", "password1");
-  user2 = await login(system.accounts.url, "user2", "password2");
-  await settled(system, redis.client);
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
+  user1 = await system.login("user1");
+  user2 = await system.login("user2");
 });
 
 const accountsUrl = (path: string) => `${system.accounts.url}${path}`;
@@ -32,7 +21,7 @@ const accountsUrl = (path: string) => `${system.accounts.url}${path}`;
 async function newAccount(token: string, name = "to close"): Promise<number> {
   const created = await request<AccountView>("POST", accountsUrl("/accounts"), { token, json: { name } });
   expect(created.status).toBe(201);
-  await settled(system, redis.client);
+  await system.settled();
   return created.body.account.id;
 }
 
@@ -46,9 +35,7 @@ async function newCustomer(token: string, accountId: number, name: string): Prom
 }
 
 /** Puts an event on the stream in the wire format, as the customers service publishes it. */
-async function publish(event: DomainEvent): Promise<void> {
-  await redis.client.xadd(system.streamKey, "*", ...encodeEnvelope(envelopeOf(event, uuidv7(), new Date())));
-}
+const publish = (event: DomainEvent) => xaddEvent(system.redis.client, system.streamKey, event);
 
 const customerDeleted = (id: string, accountId: number): DomainEvent => ({
   type: "CustomerDeleted",
@@ -56,16 +43,10 @@ const customerDeleted = (id: string, accountId: number): DomainEvent => ({
 });
 
 /** The stream's entries of a type, as field maps. */
-async function entriesOf(type: string): Promise<Record<string, string>[]> {
-  const all = await redis.client.xrange(system.streamKey, "-", "+");
-  return all
-    .map(([, fields]) => {
-      const map: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
-      return map;
-    })
-    .filter((fields) => fields.EventTypeName === type);
-}
+const entriesOf = async (type: string) =>
+  (await streamEntries(system.redis.client, system.streamKey)).filter(
+    (fields) => fields.EventTypeName === type,
+  );
 
 const deletionsOf = async (accountId: number) =>
   (await entriesOf("AccountDeleted")).filter(
@@ -76,19 +57,19 @@ describe("DELETE /accounts/:id", () => {
   test("when the account has customers, refuses with 409 and publishes nothing; once they are deleted, deletes it (204) and publishes AccountDeleted", async () => {
     const accountId = await newAccount(user1);
     const customerId = await newCustomer(user1, accountId, "Last Customer");
-    await settled(system, redis.client);
+    await system.settled();
 
     const refused = await request("DELETE", accountsUrl(`/accounts/${accountId}`), { token: user1 });
     expectProblem(refused, 409);
-    await settled(system, redis.client);
+    await system.settled();
     expect(await deletionsOf(accountId)).toEqual([]);
 
     await publish(customerDeleted(customerId, accountId));
-    await settled(system, redis.client);
+    await system.settled();
     const deleted = await request("DELETE", accountsUrl(`/accounts/${accountId}`), { token: user1 });
     expect(deleted.status).toBe(204);
     expect(deleted.body as unknown).toBe("");
-    await settled(system, redis.client);
+    await system.settled();
 
     const [wire, ...more] = await deletionsOf(accountId);
     expect(more).toEqual([]);
@@ -117,7 +98,7 @@ describe("DELETE /accounts/:id", () => {
     expectProblem(await request("DELETE", accountsUrl("/accounts/999999"), { token: user1 }), 404);
     expectProblem(await request("DELETE", accountsUrl("/accounts/abc"), { token: user1 }), 404);
     expectProblem(await request("DELETE", accountsUrl("/accounts/1")), 401);
-    await settled(system, redis.client);
+    await system.settled();
 
     expect((await entriesOf("AccountDeleted")).length).toBe(before);
     expect((await request("GET", accountsUrl("/accounts/1"), { token: user1 })).status).toBe(200);
@@ -135,7 +116,7 @@ describe("DELETE /accounts/:id", () => {
     const other = await newAccount(user1);
     const reused = await request("DELETE", accountsUrl(`/accounts/${other}`), { token: user1, headers });
     expectProblem(reused, 422, ["Idempotency-Key"]);
-    await settled(system, redis.client);
+    await system.settled();
     expect(await deletionsOf(accountId)).toHaveLength(1);
     expect(await deletionsOf(other)).toEqual([]);
     expect((await request("GET", accountsUrl(`/accounts/${other}`), { token: user1 })).status).toBe(200);
@@ -156,7 +137,7 @@ describe("GET /accounts/:id/customers", () => {
     });
     expect(invoice.status).toBe(201);
     await publish(customerDeleted(ids[3] as string, accountId));
-    await settled(system, redis.client);
+    await system.settled();
     liveIds = ids.filter((id) => id !== ids[3]).sort((a, b) => Number(a) - Number(b));
   }, 60_000);
 
@@ -240,7 +221,7 @@ describe("GET /accounts/:id/customers", () => {
 
     await system.accounts.kill("SIGKILL");
     await system.accounts.restart();
-    await settled(system, redis.client);
+    await system.settled();
 
     const after = {
       pages: await walk(2),
@@ -251,15 +232,7 @@ describe("GET /accounts/:id/customers", () => {
 });
 
 describe("the read model with deletions, rebuilt from the stream", () => {
-  async function rebuild(...args: string[]) {
-    const script = join(import.meta.dir, "..", "..", "scripts", "ops.ts");
-    const child = Bun.spawn([...serviceCommand(script), "rebuild", "accounts", ...args], {
-      env: { ...process.env, ...system.env },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    return { code: await child.exited, stdout: await new Response(child.stdout).text() };
-  }
+  const rebuild = (...args: string[]) => runOps(system.env, ["rebuild", "accounts", ...args]);
 
   test("--verify finds it identical (tombstones included), and a swap keeps every answer and deleted accounts gone", async () => {
     const accountId = await newAccount(user1, "rebuilt");
@@ -273,7 +246,7 @@ describe("the read model with deletions, rebuilt from the stream", () => {
       expect(invoice.status).toBe(201);
     }
     await publish(customerDeleted(gone, accountId));
-    await settled(system, redis.client);
+    await system.settled();
     const before = (await request("GET", accountsUrl("/accounts"), { token: user1 })).body;
 
     const verified = await rebuild("--verify");

@@ -1,35 +1,26 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type SigningKey, signingKeyFileOf } from "../../accounts/auth/keys";
-import { login, request } from "../support/api";
-import { type AuthProblem, badAuthorization, expectProblem, signingKeyIn } from "../support/apps";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { signingKeyFileOf } from "../../accounts/auth/keys";
+import { request } from "../support/api";
+import { type AuthProblem, badAuthorization, signingKeyIn, type TokenKeys } from "../support/bad-tokens";
+import { expectProblem } from "../support/problems";
 import { readServiceDb } from "../support/sqlite";
+import { useSystem } from "../support/system";
 
-let redis: TestRedis;
-let system: TestSystem;
-let keys: { trusted: SigningKey; other: SigningKey };
+// Settled before the tests: customers has learnt accounts 1 and 2 from the stream.
+const system = useSystem();
+let keys: TokenKeys;
 let user1: string;
 let user2: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis);
   // The key accounts created on its first start, loaded as accounts loads it, and a key nobody trusts.
   keys = {
     trusted: await signingKeyIn(signingKeyFileOf(system.dataDir)),
     other: await signingKeyIn(join(system.dataDir, "other-signing-keys.json")),
   };
-  user1 = await login(system.accounts.url, "user1", "password1");
-  user2 = await login(system.accounts.url, "user2", "password2");
-  // customers must have learnt accounts 1 and 2 from the stream, or every account would be unknown to it.
-  await settled(system, redis.client);
-}, 60_000);
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
+  user1 = await system.login("user1");
+  user2 = await system.login("user2");
 });
 
 const writes = [
@@ -95,8 +86,8 @@ describe("bad requests to the services as processes", () => {
   });
 
   test("when all of the above were refused: the stream holds only the two AccountCreated entries", async () => {
-    await settled(system, redis.client);
-    const entries = await redis.client.xrange(system.streamKey, "-", "+");
+    await system.settled();
+    const entries = await system.redis.client.xrange(system.streamKey, "-", "+");
     const types = entries.map(([, fields]) => fields[fields.indexOf("EventTypeName") + 1]);
     expect(types).toEqual(["AccountCreated", "AccountCreated"]);
     const count = (service: "customers" | "accounts", table: string) =>

@@ -1,59 +1,53 @@
 import { describe, expect, test } from "bun:test";
 import { uuidv7 } from "uuidv7";
+import { compareStreamIds } from "../../shared/events/stream-contract";
 import { encodeEnvelope, envelopeOf } from "../../shared/events/wire";
-import { type AccountView, login, request } from "../support/api";
-import { stoppedAfterEachTest } from "../support/lifecycle";
+import { type AccountView, accountViews, createCustomer, login, postInvoice, request } from "../support/api";
 import { runOps } from "../support/ops";
-import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
-import { caughtUp, health, settled, startService, type TestSystem } from "../support/services";
+import { eventually, freePort, tempDir } from "../support/resources";
+import { caughtUp, health, metricValue, readiness, startService } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
+import { type System, systemPerTest } from "../support/system";
 
-let redis: TestRedis | undefined;
-let system: TestSystem | undefined;
+const systems = systemPerTest();
 
-const started = stoppedAfterEachTest();
-
-async function withCustomer(extraEnv: Record<string, string> = {}) {
-  redis = await started.redis();
-  system = await started.system(redis, extraEnv);
-  const token = await login(system.accounts.url, "user1", "password1");
-  await settled(system, redis.client);
-  const customer = await request("POST", `${system.customers.url}/customers`, {
-    token,
-    json: { name: "Grace", account_id: "1" },
-  });
-  expect(customer.status).toBe(201);
-  return { redis, system, token, customerId: customer.body.id as string };
+/** A system where user1's account 1 has one customer, and what the tests do with it. */
+async function withCustomer(env: Record<string, string> = {}) {
+  const system = await systems.start({ env });
+  const token = await system.login();
+  const customerId = await createCustomer(system.customers.url, token, "Grace");
+  const invoice = async (cents: number) =>
+    expect((await postInvoice(system.customers.url, token, customerId, cents)).status).toBe(201);
+  const accountTotal = async () =>
+    (await accountViews(system.accounts.url, token)).find((view) => view.account.id === 1)
+      ?.total_revenue_cents;
+  /** An invoice of `applied` cents counted, then accounts stopped and one of `pending` published after it. */
+  const stopAccountsBehind = async (applied: number, pending: number) => {
+    await invoice(applied);
+    await system.settled();
+    await system.accounts.kill("SIGTERM");
+    await invoice(pending);
+    await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
+  };
+  return { redis: system.redis, system, token, customerId, invoice, accountTotal, stopAccountsBehind };
 }
-
-const postInvoice = (system: TestSystem, token: string, customerId: string, cents: number) =>
-  request("POST", `${system.customers.url}/invoices`, {
-    token,
-    json: { customer_id: customerId, purchase_date: "2026-11-24", purchase_price_cents: cents },
-  });
-
-const accountTotal = async (system: TestSystem, token: string, accountsUrl = system.accounts.url) =>
-  (await request<AccountView[]>("GET", `${accountsUrl}/accounts`, { token })).body.find(
-    (view) => view.account.id === 1,
-  )?.total_revenue_cents;
 
 describe("the same event delivered again", () => {
   test("an entry re-added with the same EventId is applied once", async () => {
-    const { redis, system, token, customerId } = await withCustomer();
-    expect((await postInvoice(system, token, customerId, 1234)).status).toBe(201);
-    await settled(system, redis.client);
+    const { redis, system, invoice, accountTotal } = await withCustomer();
+    await invoice(1234);
+    await system.settled();
     const [last] = await redis.client.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
     await redis.client.xadd(system.streamKey, "*", ...(last?.[1] ?? []));
-    await settled(system, redis.client);
-    expect(await accountTotal(system, token)).toBe(1234);
+    await system.settled();
+    expect(await accountTotal()).toBe(1234);
     expect((await health(system.accounts)).consumer.duplicates).toBe(1);
   });
 
   test("the whole stream replayed twice into a fresh read model gives the state of a single application", async () => {
-    const { redis, system, token, customerId } = await withCustomer();
-    for (const cents of [100, 250, 999])
-      expect((await postInvoice(system, token, customerId, cents)).status).toBe(201);
-    await settled(system, redis.client);
+    const { redis, system, token, invoice } = await withCustomer();
+    for (const cents of [100, 250, 999]) await invoice(cents);
+    await system.settled();
     const once = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
 
     for (const [, fields] of await redis.client.xrange(system.streamKey, "-", "+")) {
@@ -66,7 +60,7 @@ describe("the same event delivered again", () => {
       ACCOUNTS_PORT: String(freePort()),
     };
     const replica = await startService("accounts", env);
-    started.defer(() => replica.kill("SIGTERM"), fresh.remove);
+    systems.defer(() => replica.kill("SIGTERM"), fresh.remove);
     await caughtUp([system.customers, system.accounts, replica], redis.client, system.streamKey);
 
     const replicaToken = await login(replica.url, "user1", "password1");
@@ -119,11 +113,13 @@ describe("SIGTERM while the consumer works through a backlog", () => {
       "accounts",
       "SELECT count(*) AS n, coalesce(sum(purchase_price_cents), 0) AS total FROM invoices WHERE id >= 100000",
     );
-    const appliedIds = [...amounts.keys()].filter((id) => compare(id, checkpoint?.position ?? "0-0") <= 0);
+    const appliedIds = [...amounts.keys()].filter(
+      (id) => compareStreamIds(id, checkpoint?.position ?? "0-0") <= 0,
+    );
     expect(counted?.n).toBe(appliedIds.length);
 
     await system.accounts.restart();
-    await settled(system, redis.client);
+    await system.settled();
     const [all] = readServiceDb<{ n: number }>(
       system.dataDir,
       "accounts",
@@ -136,12 +132,8 @@ describe("SIGTERM while the consumer works through a backlog", () => {
 
 describe("a gap in the stream", () => {
   test("entries trimmed before accounts applied them: not ready until an operator acknowledges, then it goes on", async () => {
-    const { redis, system, token, customerId } = await withCustomer();
-    expect((await postInvoice(system, token, customerId, 500)).status).toBe(201);
-    await settled(system, redis.client);
-    await system.accounts.kill("SIGTERM");
-    expect((await postInvoice(system, token, customerId, 70)).status).toBe(201);
-    await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
+    const { redis, system, invoice, accountTotal, stopAccountsBehind } = await withCustomer();
+    await stopAccountsBehind(500, 70);
     await redis.client.xtrim(system.streamKey, "MAXLEN", 0);
     await system.accounts.restart();
 
@@ -153,32 +145,25 @@ describe("a gap in the stream", () => {
       return reply.status === 503 && reply.body.consumer.gap ? reply.body : undefined;
     });
     expect(notReady.consumer.gap?.reason).toContain("trimmed before this consumer applied them");
-    expect(await accountTotal(system, token)).toBe(500);
-    expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(1);
+    expect(await accountTotal()).toBe(500);
+    expect(await metricValue(system.accounts, "streamledger_consumer_stream_gap")).toBe(1);
 
     const ops = await runOps(system.env, ["acknowledge-gap", "accounts"]);
     expect(ops.code).toBe(0);
     expect(ops.stdout).toContain("acknowledged");
 
-    await eventually(
-      "accounts to be ready again",
-      async () => (await fetch(`${system.accounts.url}/health/ready`)).status === 200,
-    );
-    expect(await metric(system.accounts.url, "streamledger_consumer_stream_gap")).toBe(0);
-    expect((await postInvoice(system, token, customerId, 3)).status).toBe(201);
-    await settled(system, redis.client);
-    expect(await accountTotal(system, token)).toBe(503);
+    await eventually("accounts to be ready again", async () => (await readiness(system.accounts)) === 200);
+    expect(await metricValue(system.accounts, "streamledger_consumer_stream_gap")).toBe(0);
+    await invoice(3);
+    await system.settled();
+    expect(await accountTotal()).toBe(503);
   }, 60_000);
 });
 
 describe("retention", () => {
   test("ops trim never removes what a consumer has not applied: the stopped one resumes with no gap", async () => {
-    const { redis, system, token, customerId } = await withCustomer();
-    expect((await postInvoice(system, token, customerId, 10)).status).toBe(201);
-    await settled(system, redis.client);
-    await system.accounts.kill("SIGTERM");
-    expect((await postInvoice(system, token, customerId, 20)).status).toBe(201);
-    await eventually("customers to publish", async () => (await health(system.customers)).outbox.count === 0);
+    const { redis, system, accountTotal, stopAccountsBehind } = await withCustomer();
+    await stopAccountsBehind(10, 20);
     const lengthBefore = await redis.client.xlen(system.streamKey);
 
     const ops = await runOps(system.env, ["trim"]);
@@ -194,25 +179,13 @@ describe("retention", () => {
     expect(await redis.client.xlen(system.streamKey)).toBeLessThan(lengthBefore);
 
     await system.accounts.restart();
-    await settled(system, redis.client);
-    expect((await fetch(`${system.accounts.url}/health/ready`)).status).toBe(200);
-    expect(await accountTotal(system, token)).toBe(30);
+    await system.settled();
+    expect(await readiness(system.accounts)).toBe(200);
+    expect(await accountTotal()).toBe(30);
   }, 60_000);
 });
 
-async function metric(serviceUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const line = text.split("\n").find((row) => row.startsWith(`${name}{`));
-  return Number(line?.split(" ").at(-1));
-}
-
-async function restarted(system: TestSystem) {
+async function restarted(system: System) {
   await system.accounts.restart();
   return system.accounts;
-}
-
-function compare(a: string, b: string): number {
-  const [aMs, aSeq] = a.split("-").map(BigInt) as [bigint, bigint];
-  const [bMs, bSeq] = b.split("-").map(BigInt) as [bigint, bigint];
-  return aMs === bMs ? Number(aSeq - bSeq) : Number(aMs - bMs);
 }

@@ -3,32 +3,26 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web";
-import { login, request } from "../support/api";
+import { request } from "../support/api";
 import { launchBrowser } from "../support/browser";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { useSystem } from "../support/system";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WAIT = { timeout: 30_000 };
 
-let redis: TestRedis;
-let system: TestSystem;
 let browser: Browser;
 const problems: string[] = [];
 
 beforeAll(async () => {
   await buildWeb();
-  redis = await startRedis();
-  system = await startSystem(redis);
-  await settled(system, redis.client);
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  await redis?.stop();
 });
+
+const system = useSystem();
 
 /** A page of its own (a separate browser profile, like another person's browser) that records console errors. */
 async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
@@ -91,7 +85,7 @@ describe("the dashboard in Chromium, against both services as processes", () => 
     expect(await page.evaluate("window.notReloaded")).toBe(true);
 
     // Any client: an invoice through the API shows on both pages.
-    const token = await login(system.accounts.url, "user1", "password1");
+    const token = await system.login("user1");
     const customers = await request("GET", `${system.customers.url}/customers?account_id=1`, { token });
     const ada = (customers.body.items as { id: string; name: string }[]).find(
       (c) => c.name === "Ada Lovelace",
@@ -165,7 +159,7 @@ describe("the dashboard in Chromium, against both services as processes", () => 
   });
 
   test("a page from another origin cannot call customers: its browser refuses after the preflight", async () => {
-    const token = await login(system.accounts.url, "user1", "password1");
+    const token = await system.login("user1");
     // A page of another origin, served for this test; not newPage(): the refusal it logs is expected.
     const elsewhere = Bun.serve({
       hostname: "127.0.0.1",

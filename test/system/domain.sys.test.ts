@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AccountView, login, request } from "../support/api";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { type AccountView, request } from "../support/api";
+import { useSystem } from "../support/system";
 
-let redis: TestRedis;
-let system: TestSystem;
+const system = useSystem();
 let token: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis);
-  token = await login(system.accounts.url, "user1", "password1");
-  await settled(system, redis.client);
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
+  token = await system.login();
 });
 
 const customersUrl = () => system.customers.url;
@@ -46,7 +36,7 @@ describe("the full domain across both services", () => {
     const keptInvoice = await invoice(kept as string, 1000);
     const deletedInvoice = await invoice(kept as string, 300);
     await invoice(gone as string, 50);
-    await settled(system, redis.client);
+    await system.settled();
     expect((await accountOne()).total_revenue_cents).toBe(1350);
 
     expect((await request("DELETE", `${customersUrl()}/invoices/${deletedInvoice}`, { token })).status).toBe(
@@ -58,7 +48,7 @@ describe("the full domain across both services", () => {
       json: { name: "Renamed" },
     });
     expect(renamed.status).toBe(200);
-    await settled(system, redis.client);
+    await system.settled();
 
     const expected = {
       customers: [{ customer_id: kept, name: "Renamed", total_revenue_cents: 1000 }],
@@ -78,12 +68,12 @@ describe("the full domain across both services", () => {
       json: { name: "Short Lived" },
     });
     const accountId = String(made.body.account.id);
-    await settled(system, redis.client);
+    await system.settled();
     const customer = await request("POST", `${customersUrl()}/customers`, {
       token,
       json: { name: "Only Customer", account_id: accountId },
     });
-    await settled(system, redis.client);
+    await system.settled();
 
     expect((await request("DELETE", `${system.accounts.url}/accounts/${accountId}`, { token })).status).toBe(
       409,
@@ -91,10 +81,10 @@ describe("the full domain across both services", () => {
     expect(
       (await request("DELETE", `${customersUrl()}/customers/${customer.body.id}`, { token })).status,
     ).toBe(204);
-    await settled(system, redis.client);
+    await system.settled();
     const deleted = await request("DELETE", `${system.accounts.url}/accounts/${accountId}`, { token });
     expect([200, 204]).toContain(deleted.status);
-    await settled(system, redis.client);
+    await system.settled();
 
     const refused = await request("POST", `${customersUrl()}/customers`, {
       token,

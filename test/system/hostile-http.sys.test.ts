@@ -1,44 +1,23 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect } from "node:net";
-import { login } from "../support/api";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { openRawConnection } from "../support/raw-http";
 import { readServiceDb } from "../support/sqlite";
+import { useSystem } from "../support/system";
 
-let redis: TestRedis;
-let system: TestSystem;
+const system = useSystem();
 let token: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis);
-  token = await login(system.accounts.url, "user1", "password1");
-  await settled(system, redis.client);
-}, 60_000);
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
+  token = await system.login();
 });
 
-/** Writes `bytes` to the service's socket as they are, and reads until the server closes or 1.5 s pass. */
-function exchange(url: string, bytes: Uint8Array | string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve) => {
-    let received = "";
-    const socket = connect(Number(port), "127.0.0.1", () => socket.end(bytes));
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(received);
-    };
-    const timer = setTimeout(done, 1500);
-    socket.on("data", (chunk) => {
-      received += chunk.toString("latin1");
-    });
-    socket.on("close", done);
-    socket.on("error", done);
-  });
+/**
+ * Writes `bytes` to the service's socket as they are, ends what the client sends, and reads until the
+ * server closes the connection (a server that held it open would fail the test by its timeout).
+ */
+async function exchange(url: string, bytes: Uint8Array | string): Promise<string> {
+  const connection = await openRawConnection(url);
+  connection.end(bytes);
+  return connection.closed();
 }
 
 const json = (body: string, extra = "") =>
@@ -113,8 +92,8 @@ describe("malformed HTTP on the wire, against the services as processes", () => 
   });
 
   test("after the whole corpus nothing was stored or published", async () => {
-    await settled(system, redis.client);
-    const entries = await redis.client.xrange(system.streamKey, "-", "+");
+    await system.settled();
+    const entries = await system.redis.client.xrange(system.streamKey, "-", "+");
     expect(entries.map(([, fields]) => fields[fields.indexOf("EventTypeName") + 1])).toEqual([
       "AccountCreated",
       "AccountCreated",

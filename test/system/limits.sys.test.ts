@@ -1,22 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import { login, request } from "../support/api";
-import { expectProblem } from "../support/apps";
-import { stoppedAfterEachTest } from "../support/lifecycle";
+import { request } from "../support/api";
+import { expectProblem } from "../support/problems";
 import { eventually } from "../support/resources";
-import { settled } from "../support/services";
+import { metricValue } from "../support/services";
+import { systemPerTest } from "../support/system";
 
-const run = stoppedAfterEachTest();
+const systems = systemPerTest();
 
 describe("input limits set by configuration", () => {
   test("MAX_NAME_LENGTH, MAX_PAGE_SIZE and MAX_ACCOUNTS_PER_USER apply to both services and their documents", async () => {
-    const redis = await run.redis();
-    const system = await run.system(redis, {
-      MAX_NAME_LENGTH: "10",
-      MAX_PAGE_SIZE: "5",
-      MAX_ACCOUNTS_PER_USER: "2",
+    const system = await systems.start({
+      env: { MAX_NAME_LENGTH: "10", MAX_PAGE_SIZE: "5", MAX_ACCOUNTS_PER_USER: "2" },
     });
-    await settled(system, redis.client);
-    const token = await login(system.accounts.url, "user1", "password1");
+    const token = await system.login();
     const customers = `${system.customers.url}/customers`;
 
     const long = await request("POST", customers, { token, json: { name: "x".repeat(11), account_id: "1" } });
@@ -40,7 +36,7 @@ describe("input limits set by configuration", () => {
     expectProblem(third, 409);
     expect(JSON.stringify(third.body)).toContain("MAX_ACCOUNTS_PER_USER");
     await eventually("the refused account to stay unpublished", async () => {
-      const entries = await redis.client.xrange(system.streamKey, "-", "+");
+      const entries = await system.redis.client.xrange(system.streamKey, "-", "+");
       const created = entries.filter(([, fields]) => fields.includes("AccountCreated"));
       return created.length === 3;
     });
@@ -62,4 +58,39 @@ describe("input limits set by configuration", () => {
     const body = document.paths["/customers"]?.post?.requestBody?.content["application/json"]?.schema;
     expect(body?.properties.name?.maxLength).toBe(10);
   }, 60_000);
+});
+
+describe("the request body limit (MAX_BODY_BYTES)", () => {
+  test("a body over MAX_BODY_BYTES gets a 413 problem before anything reads it", async () => {
+    const system = await systems.start();
+    const token = await system.login();
+    const reply = await request("POST", `${system.customers.url}/customers`, {
+      token,
+      rawBody: JSON.stringify({ name: "x".repeat(70_000), account_id: "1" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.headers.get("content-type")).toStartWith("application/problem+json");
+    expect(await metricValue(system.customers, "http_requests_total", { status: "413" })).toBe(1);
+  });
+
+  test("a body sent in chunks, with no declared length, is held to the same limit", async () => {
+    const system = await systems.start();
+    const token = await system.login();
+    const body = new TextEncoder().encode(JSON.stringify({ name: "y".repeat(70_000), account_id: "1" }));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 8192) controller.enqueue(body.slice(at, at + 8192));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${system.customers.url}/customers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toStartWith("application/problem+json");
+  });
 });

@@ -1,14 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web";
-import { type AccountView, login, request } from "../support/api";
+import { type AccountView, request } from "../support/api";
 import { launchBrowser } from "../support/browser";
-import { stoppedAfterEachTest } from "../support/lifecycle";
 import { eventually } from "../support/resources";
-import { settled } from "../support/services";
 import { readEventStream } from "../support/sse";
+import { systemPerTest } from "../support/system";
 
-const resources = stoppedAfterEachTest();
+const systems = systemPerTest();
 const WAIT = { timeout: 30_000 };
 
 const waitText = (page: Page, selector: string, text: string) =>
@@ -16,9 +15,8 @@ const waitText = (page: Page, selector: string, text: string) =>
 
 describe("GET /accounts/events on the accounts process", () => {
   test("a SIGTERM ends the open event streams and the service still exits 0", async () => {
-    const redis = await resources.redis();
-    const system = await resources.system(redis);
-    const token = await login(system.accounts.url, "user1", "password1");
+    const system = await systems.start();
+    const token = await system.login();
     const response = await fetch(`${system.accounts.url}/accounts/events`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -30,9 +28,8 @@ describe("GET /accounts/events on the accounts process", () => {
   });
 
   test("one user may hold 20 open streams; a client that goes away frees its place", async () => {
-    const redis = await resources.redis();
-    const system = await resources.system(redis);
-    const token = await login(system.accounts.url, "user1", "password1");
+    const system = await systems.start();
+    const token = await system.login();
     const open = () => {
       const aborter = new AbortController();
       const response = fetch(`${system.accounts.url}/accounts/events`, {
@@ -63,18 +60,17 @@ describe("GET /accounts/events on the accounts process", () => {
   });
 
   test("a browser page reconnects after accounts restarts and shows what was committed meanwhile", async () => {
-    const redis = await resources.redis();
-    const system = await resources.system(redis);
+    const system = await systems.start();
     await buildWeb();
     const browser = await launchBrowser();
-    resources.defer(() => browser.close());
-    const token = await login(system.accounts.url, "user1", "password1");
+    systems.defer(() => browser.close());
+    const token = await system.login();
     const customer = await request("POST", `${system.customers.url}/customers`, {
       token,
       json: { name: "Grace Hopper", account_id: "1" },
     });
     expect(customer.status).toBe(201);
-    await settled(system, redis.client);
+    await system.settled();
 
     const page = await browser.newPage();
     await page.goto(`${system.accounts.url}/`);
@@ -102,11 +98,10 @@ describe("GET /accounts/events on the accounts process", () => {
   });
 
   test("a page whose access token expires renews it with its refresh token and stays live", async () => {
-    const redis = await resources.redis();
-    const system = await resources.system(redis, { TOKEN_TTL_SECONDS: "2" });
+    const system = await systems.start({ env: { TOKEN_TTL_SECONDS: "2" } });
     await buildWeb();
     const browser = await launchBrowser();
-    resources.defer(() => browser.close());
+    systems.defer(() => browser.close());
     const page = await browser.newPage();
     await page.goto(`${system.accounts.url}/`);
     await page.fill('#login-form input[name="username"]', "user1");
@@ -121,7 +116,7 @@ describe("GET /accounts/events on the accounts process", () => {
     await renewed;
     await page.waitForSelector("#connection.live", WAIT);
 
-    const token = await login(system.accounts.url, "user1", "password1");
+    const token = await system.login();
     const customer = await request("POST", `${system.customers.url}/customers`, {
       token,
       json: { name: "Alan Turing", account_id: "1" },

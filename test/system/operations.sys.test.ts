@@ -1,17 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { login, request } from "../support/api";
-import { stoppedAfterEachTest } from "../support/lifecycle";
-import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
-import { serviceCommand, settled, type TestSystem } from "../support/services";
+import { createCustomer, postInvoice, request } from "../support/api";
+import { eventually } from "../support/resources";
+import { logLines, metricValue } from "../support/services";
+import { systemPerTest } from "../support/system";
 
-const ROOT = join(import.meta.dir, "..", "..");
-
-let redis: TestRedis | undefined;
-let system: TestSystem | undefined;
-
-const started = stoppedAfterEachTest();
+const systems = systemPerTest();
 
 type Ready = {
   service: string;
@@ -27,32 +20,16 @@ type Ready = {
 
 const ready = (url: string) => request<Ready>("GET", `${url}/health/ready`);
 
-async function metricValue(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  const line = text
-    .split("\n")
-    .find((row) => row.startsWith(`${name}{`) && wanted.every((label) => row.includes(label)));
-  return line === undefined ? Number.NaN : Number(line.split(" ").at(-1));
-}
-
 async function withSystem() {
-  redis = await started.redis();
-  system = await started.system(redis);
-  const token = await login(system.accounts.url, "user1", "password1");
-  await settled(system, redis.client);
-  return { redis, system, token };
+  const system = await systems.start();
+  return { redis: system.redis, system, token: await system.login() };
 }
 
 describe("health", () => {
   test("live and ready with details; not ready while Redis is down, ready again after", async () => {
     const { redis, system, token } = await withSystem();
-    const customer = await request("POST", `${system.customers.url}/customers`, {
-      token,
-      json: { name: "Hedy", account_id: "1" },
-    });
-    expect(customer.status).toBe(201);
-    const lastId = await settled(system, redis.client);
+    await createCustomer(system.customers.url, token, "Hedy");
+    const lastId = await system.settled();
 
     for (const service of [system.customers, system.accounts]) {
       expect((await request("GET", `${service.url}/health/live`)).body).toMatchObject({
@@ -82,15 +59,15 @@ describe("health", () => {
       "accounts to be ready again",
       async () => (await ready(system.accounts.url)).status === 200,
     );
-    expect(
-      await metricValue(system.accounts.url, "streamledger_redis_reconnects_total"),
-    ).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(system.accounts, "streamledger_redis_reconnects_total")).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   test("a service started while Redis is down waits for it instead of dying, then works", async () => {
-    redis = await started.redis();
+    const redis = await systems.redis();
     await redis.kill();
-    system = await started.system(redis);
+    const system = await systems.system(redis);
     expect((await ready(system.accounts.url)).status).toBe(503);
     expect((await request("GET", `${system.customers.url}/health/live`)).status).toBe(200);
 
@@ -98,33 +75,21 @@ describe("health", () => {
     for (const service of [system.accounts, system.customers]) {
       await eventually(`${service.name} ready`, async () => (await ready(service.url)).status === 200);
     }
-    const token = await login(system.accounts.url, "user1", "password1");
-    await settled(system, redis.client);
-    const customer = await request("POST", `${system.customers.url}/customers`, {
-      token,
-      json: { name: "Late Start", account_id: "1" },
-    });
-    expect(customer.status).toBe(201);
+    const token = await system.login();
+    await system.settled();
+    await createCustomer(system.customers.url, token, "Late Start");
   });
 });
 
 describe("metrics", () => {
   test("count requests by route and status, time them, and follow events, batches and the outbox", async () => {
-    const { redis, system, token } = await withSystem();
-    const customer = await request("POST", `${system.customers.url}/customers`, {
-      token,
-      json: { name: "Ada", account_id: "1" },
-    });
-    const json = { customer_id: customer.body.id, purchase_date: "2026-11-24", purchase_price_cents: 100 };
-    for (let i = 0; i < 3; i++) await request("POST", `${system.customers.url}/invoices`, { token, json });
-    await request("POST", `${system.customers.url}/invoices`, {
-      token,
-      json: { ...json, purchase_price_cents: 0 },
-    });
+    const { system, token } = await withSystem();
+    const customerId = await createCustomer(system.customers.url, token, "Ada");
+    for (const cents of [100, 100, 100, 0]) await postInvoice(system.customers.url, token, customerId, cents);
     await request("GET", `${system.customers.url}/no-such-route`);
-    await settled(system, redis.client);
+    await system.settled();
 
-    const customers = system.customers.url;
+    const customers = system.customers;
     expect(await metricValue(customers, "http_requests_total", { route: "/invoices", status: "201" })).toBe(
       3,
     );
@@ -142,7 +107,7 @@ describe("metrics", () => {
     ).toBe(3);
     expect(await metricValue(customers, "streamledger_outbox_backlog_events")).toBe(0);
 
-    const accounts = system.accounts.url;
+    const accounts = system.accounts;
     expect(await metricValue(accounts, "streamledger_events_applied_total", { type: "InvoiceCreated" })).toBe(
       3,
     );
@@ -167,10 +132,7 @@ describe("logs", () => {
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 
     const lines = await eventually("the request lines to be written", () => {
-      const parsed = readFileSync(system.accounts.logFile, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const parsed = logLines(system.accounts);
       return parsed.some((line) => line.request_id === "trace-42") ? parsed : undefined;
     });
     expect(lines.find((line) => line.request_id === "trace-42")).toMatchObject({
@@ -181,7 +143,7 @@ describe("logs", () => {
       route: "/accounts",
       status: 200,
     });
-    const text = readFileSync(system.accounts.logFile, "utf8");
+    const text = await Bun.file(system.accounts.logFile).text();
     expect(text).not.toContain("password1");
     expect(text).not.toContain(token);
   });
@@ -193,139 +155,12 @@ describe("logs", () => {
       "*",
       ...["EventTypeName", "InvoiceCreated", "Payload", "{oops", "EventId", "evt-poison-1"],
     );
-    await settled(system, redis.client);
+    await system.settled();
     const line = await eventually("the dead letter to be logged", () =>
-      readFileSync(system.accounts.logFile, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((row) => JSON.parse(row) as Record<string, unknown>)
-        .find((row) => row.msg === "entry dead-lettered" && row.event_id === "evt-poison-1"),
+      logLines(system.accounts).find(
+        (row) => row.msg === "entry dead-lettered" && row.event_id === "evt-poison-1",
+      ),
     );
     expect(line).toMatchObject({ level: "warn", stream_id: poison, reason: "Payload is not valid JSON" });
-  });
-});
-
-describe("lifecycle", () => {
-  test("SIGTERM lets a request in flight finish, then exits 0", async () => {
-    const { system, token } = await withSystem();
-    const body = JSON.stringify({ name: "In Flight" });
-    let sendRest: () => void = () => {};
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode(body.slice(0, 5)));
-        sendRest = () => {
-          controller.enqueue(new TextEncoder().encode(body.slice(5)));
-          controller.close();
-        };
-      },
-    });
-    const inFlight = fetch(`${system.accounts.url}/accounts`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
-    await Bun.sleep(200);
-    const exited = system.accounts.kill("SIGTERM");
-    await Bun.sleep(200);
-    sendRest();
-    const response = await inFlight;
-    expect(response.status).toBe(201);
-    expect(await exited).toBe(0);
-    await system.accounts.restart();
-  });
-
-  test("a service that cannot use its data directory exits 1 with the reason", async () => {
-    const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
-      env: {
-        ...process.env,
-        DATA_DIR: "/proc/streamledger-cannot-write-here",
-        ACCOUNTS_PORT: String(freePort()),
-      },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    expect(await child.exited).toBe(1);
-    expect(await new Response(child.stderr).text()).toContain("/proc/streamledger-cannot-write-here");
-  });
-
-  test("SIGTERM while a service is still starting ends it with exit code 0", async () => {
-    redis = await started.redis();
-    const dir = tempDir("streamledger-early-stop-");
-    try {
-      const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
-        env: { ...process.env, REDIS_URL: redis.url, DATA_DIR: dir.path, ACCOUNTS_PORT: String(freePort()) },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      // Seeding the development users (argon2id) keeps it starting for a while: stop it in the middle.
-      await eventually("the signing key to be written", () =>
-        Bun.file(join(dir.path, "accounts-signing-keys.json")).exists(),
-      );
-      child.kill("SIGTERM");
-      expect(await child.exited).toBe(0);
-    } finally {
-      dir.remove();
-    }
-  });
-
-  test("a second copy of a service on the same data directory refuses to start", async () => {
-    const { system } = await withSystem();
-    const second = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
-      env: { ...process.env, ...system.env, ACCOUNTS_PORT: String(freePort()) },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    expect(await second.exited).toBe(1);
-    expect(await new Response(second.stderr).text()).toContain("another accounts process");
-  });
-
-  test("a second copy on the same port refuses to start instead of sharing it", async () => {
-    const { system } = await withSystem();
-    const other = tempDir("streamledger-second-");
-    try {
-      const second = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
-        env: { ...process.env, ...system.env, DATA_DIR: other.path },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      expect(await second.exited).toBe(1);
-      expect(await new Response(second.stderr).text()).toMatch(/in use|EADDRINUSE/i);
-    } finally {
-      other.remove();
-    }
-  });
-});
-
-describe("limits", () => {
-  test("a body over MAX_BODY_BYTES gets a 413 problem before anything reads it", async () => {
-    const { system, token } = await withSystem();
-    const reply = await request("POST", `${system.customers.url}/customers`, {
-      token,
-      rawBody: JSON.stringify({ name: "x".repeat(70_000), account_id: "1" }),
-      headers: { "content-type": "application/json" },
-    });
-    expect(reply.status).toBe(413);
-    expect(reply.headers.get("content-type")).toStartWith("application/problem+json");
-    expect(await metricValue(system.customers.url, "http_requests_total", { status: "413" })).toBe(1);
-  });
-
-  test("a body sent in chunks, with no declared length, is held to the same limit", async () => {
-    const { system, token } = await withSystem();
-    const body = new TextEncoder().encode(JSON.stringify({ name: "y".repeat(70_000), account_id: "1" }));
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < body.length; at += 8192) controller.enqueue(body.slice(at, at + 8192));
-        controller.close();
-      },
-    });
-    const response = await fetch(`${system.customers.url}/customers`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
-    expect(response.status).toBe(413);
-    expect(response.headers.get("content-type")).toStartWith("application/problem+json");
   });
 });

@@ -1,28 +1,24 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { stoppedAfterEachTest } from "../support/lifecycle";
 import { createCustomers, expectExactTotals, planInvoices, postInvoices } from "../support/load";
 import { runOps } from "../support/ops";
+import { createProgress } from "../support/progress";
 import { seededRandom, testSeed } from "../support/random";
-import { eventually, type TestRedis } from "../support/resources";
-import { health, settled, type TestSystem } from "../support/services";
+import { eventually } from "../support/resources";
+import { health, readiness } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
+import { type System, systemPerTest } from "../support/system";
 
 const seed = testSeed(777);
-let redis: TestRedis | undefined;
-let system: TestSystem | undefined;
+const systems = systemPerTest();
 
-const started = stoppedAfterEachTest();
-
-const rebuild = (system: TestSystem, ...args: string[]) =>
-  runOps(system.env, ["rebuild", "accounts", ...args]);
+const rebuild = (system: System, ...args: string[]) => runOps(system.env, ["rebuild", "accounts", ...args]);
 
 describe(`rebuilding the accounts read model (seed ${seed})`, () => {
   test("--verify finds a live read model equal to a replay, and names a difference once one is introduced", async () => {
-    redis = await started.redis();
-    system = await started.system(redis);
-    const { owners, customers } = await createCustomers(system, redis.client, 1, 4);
+    const system = await systems.start();
+    const { owners, customers } = await createCustomers(system, 1, 4);
     const history = await postInvoices(
       system.customers.url,
       planInvoices(customers, 40, seededRandom(seed)),
@@ -30,8 +26,15 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
         concurrency: 4,
       },
     );
-    await redis.client.xadd(system.streamKey, "*", "EventTypeName", "InvoiceCreated", "Payload", "{broken");
-    await expectExactTotals(system, redis.client, owners, history);
+    await system.redis.client.xadd(
+      system.streamKey,
+      "*",
+      "EventTypeName",
+      "InvoiceCreated",
+      "Payload",
+      "{broken",
+    );
+    await expectExactTotals(system, owners, history);
 
     const same = await rebuild(system, "--verify");
     expect(same.stdout).toContain("identical");
@@ -51,118 +54,107 @@ describe(`rebuilding the accounts read model (seed ${seed})`, () => {
     const fixed = await rebuild(system);
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toContain("swapped it in");
-    await expectExactTotals(system, redis.client, owners, history);
+    await expectExactTotals(system, owners, history);
     expect((await rebuild(system, "--verify")).code).toBe(0);
   }, 120_000);
 
   test("a rebuild swapped in while invoices keep coming loses and doubles nothing", async () => {
-    redis = await started.redis();
-    system = await started.system(redis);
-    const { owners, customers } = await createCustomers(system, redis.client, 2, 8);
+    const system = await systems.start();
+    const { owners, customers } = await createCustomers(system, 2, 8);
     const random = seededRandom(seed + 1);
     const before = await postInvoices(system.customers.url, planInvoices(customers, 300, random), {
       concurrency: 4,
     });
-    await settled(system, redis.client);
+    await system.settled();
 
     const during = planInvoices(customers, 600, random).map((invoice) => ({
       ...invoice,
       key: `during-${invoice.key}`,
     }));
     // The rebuild starts once a sixth of the load is in, and must be swapped in before the load ends.
-    let acknowledged = 0;
+    const acknowledged = createProgress();
     let acknowledgedAtSwap = Number.POSITIVE_INFINITY;
     const rebuilding = (async () => {
-      while (acknowledged < during.length / 6) await Bun.sleep(5);
+      await acknowledged.reached(during.length / 6);
       const result = await rebuild(system);
-      acknowledgedAtSwap = acknowledged;
+      acknowledgedAtSwap = acknowledged.count();
       return result;
     })();
     const load = await postInvoices(system.customers.url, during, {
       concurrency: 2,
-      beforeEach: async (done) => {
-        acknowledged = done;
-      },
+      beforeEach: async (done) => acknowledged.set(done),
     });
+    acknowledged.end();
     const swapped = await rebuilding;
     expect(swapped.stdout).toContain("swapped it in");
     expect(swapped.code).toBe(0);
     expect(acknowledgedAtSwap).toBeLessThan(during.length);
 
     const history = { acknowledged: new Map([...before.acknowledged, ...load.acknowledged]), failures: 0 };
-    await expectExactTotals(system, redis.client, owners, history);
+    await expectExactTotals(system, owners, history);
     const verified = await rebuild(system, "--verify");
     expect(verified.stdout).toContain("identical");
     expect(verified.code).toBe(0);
   }, 120_000);
 
   test("refused after a trim (history is gone), changing nothing", async () => {
-    const r = await started.redis();
-    redis = r;
-    const sys = await started.system(r);
-    system = sys;
-    const { owners, customers } = await createCustomers(sys, r.client, 1, 2);
+    const system = await systems.start();
+    const { owners, customers } = await createCustomers(system, 1, 2);
     const history = await postInvoices(
-      sys.customers.url,
+      system.customers.url,
       planInvoices(customers, 10, seededRandom(seed + 2)),
       {
         concurrency: 2,
       },
     );
-    await settled(sys, r.client);
-    await r.client.xtrim(sys.streamKey, "MAXLEN", 3);
+    await system.settled();
+    await system.redis.client.xtrim(system.streamKey, "MAXLEN", 3);
 
-    const refused = await rebuild(sys);
+    const refused = await rebuild(system);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("no longer holds its whole history");
-    await expectExactTotals(sys, r.client, owners, history);
+    await expectExactTotals(system, owners, history);
   }, 60_000);
 
   test("a consumer held by a gap over a stream restored whole from an older backup is rebuilt and moved to its end", async () => {
-    const r = await started.redis();
-    redis = r;
-    const sys = await started.system(r);
-    system = sys;
-    const { customers } = await createCustomers(sys, r.client, 1, 2);
+    const system = await systems.start();
+    const { customers } = await createCustomers(system, 1, 2);
     const plan = (count: number, salt: number, prefix: string) =>
       planInvoices(customers, count, seededRandom(seed + salt)).map((i) => ({
         ...i,
         key: `${prefix}-${i.key}`,
       }));
-    await postInvoices(sys.customers.url, plan(10, 3, "backed-up"), { concurrency: 2 });
-    await settled(sys, r.client);
-    const backup = await r.client.xrange(sys.streamKey, "-", "+");
-    await postInvoices(sys.customers.url, plan(5, 4, "lost"), { concurrency: 1 });
-    await settled(sys, r.client);
+    await postInvoices(system.customers.url, plan(10, 3, "backed-up"), { concurrency: 2 });
+    await system.settled();
+    const backup = await system.redis.client.xrange(system.streamKey, "-", "+");
+    await postInvoices(system.customers.url, plan(5, 4, "lost"), { concurrency: 1 });
+    await system.settled();
 
     // The "restore": the stream as it was at the backup, with its original IDs.
-    await sys.accounts.kill("SIGTERM");
-    await r.client.del(sys.streamKey);
-    for (const [id, fields] of backup) await r.client.xadd(sys.streamKey, id, ...fields);
-    await sys.accounts.restart();
+    await system.accounts.kill("SIGTERM");
+    await system.redis.client.del(system.streamKey);
+    for (const [id, fields] of backup) await system.redis.client.xadd(system.streamKey, id, ...fields);
+    await system.accounts.restart();
     await eventually(
       "accounts to report the gap",
-      async () => (await health(sys.accounts)).consumer.gap !== null,
+      async () => (await health(system.accounts)).consumer.gap !== null,
     );
 
-    const rebuilt = await rebuild(sys);
+    const rebuilt = await rebuild(system);
     expect(rebuilt.stdout).toContain("swapped it in");
-    await eventually(
-      "accounts to be ready",
-      async () => (await fetch(`${sys.accounts.url}/health/ready`)).ok,
-    );
+    await eventually("accounts to be ready", async () => (await readiness(system.accounts)) === 200);
     const [checkpoint] = readServiceDb<{ position: string }>(
-      sys.dataDir,
+      system.dataDir,
       "accounts",
       "SELECT position FROM checkpoints WHERE consumer = 'accounts'",
     );
     expect(checkpoint?.position).toBe(backup.at(-1)?.[0]);
     const [counted] = readServiceDb<{ n: number }>(
-      sys.dataDir,
+      system.dataDir,
       "accounts",
       "SELECT count(*) AS n FROM invoices",
     );
     expect(counted?.n).toBe(10);
-    expect((await rebuild(sys, "--verify")).code).toBe(0);
+    expect((await rebuild(system, "--verify")).code).toBe(0);
   }, 120_000);
 });

@@ -3,12 +3,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import Redis from "ioredis";
-import { login, request } from "../support/api";
-import { stoppedAfterEachTest } from "../support/lifecycle";
+import { request } from "../support/api";
 import { eventually, freePort, type TestRedis, tempDir } from "../support/resources";
-import { startService } from "../support/services";
+import { readiness, startService } from "../support/services";
+import { systemPerTest } from "../support/system";
 
-const run = stoppedAfterEachTest();
+const systems = systemPerTest();
 const PASSWORD = "acl-secret-7f3a9c";
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
@@ -116,7 +116,7 @@ async function startSecuredRedis(): Promise<TestRedis & { files: ReturnType<type
 describe("Redis with TLS (client certificates) and an ACL user", () => {
   test("the whole system runs over rediss:// as the ACL user, and the password never reaches a log", async () => {
     const redis = await startSecuredRedis();
-    run.defer(() => redis.stop());
+    systems.defer(() => redis.stop());
     const plain = await eventually("a plain connection to be refused", async () => {
       const probe = new Redis(`redis://127.0.0.1:${redis.port}`, {
         maxRetriesPerRequest: 0,
@@ -134,12 +134,12 @@ describe("Redis with TLS (client certificates) and an ACL user", () => {
     });
     expect(plain).toBe("refused");
 
-    const system = await run.system(redis, {
+    const system = await systems.system(redis, {
       REDIS_TLS_CA: redis.files["ca.crt"],
       REDIS_TLS_CERT: redis.files["client.crt"],
       REDIS_TLS_KEY: redis.files["client.key"],
     });
-    const token = await login(system.accounts.url, "user1", "password1");
+    const token = await system.login();
     const customer = await eventually("customers to learn account 1 over TLS", async () => {
       const reply = await request<{ id: string }>("POST", `${system.customers.url}/customers`, {
         token,
@@ -171,9 +171,9 @@ describe("Redis with TLS (client certificates) and an ACL user", () => {
 
   test("with a wrong ACL password a service is not ready and says why, without the password", async () => {
     const redis = await startSecuredRedis();
-    run.defer(() => redis.stop());
+    systems.defer(() => redis.stop());
     const dir = tempDir("streamledger-acl-");
-    run.defer(() => dir.remove());
+    systems.defer(() => dir.remove());
     const wrong = "not-the-password-123";
     const port = freePort();
     const accounts = await startService("accounts", {
@@ -184,8 +184,8 @@ describe("Redis with TLS (client certificates) and an ACL user", () => {
       DATA_DIR: dir.path,
       ACCOUNTS_PORT: String(port),
     });
-    run.defer(() => accounts.kill("SIGTERM"));
-    expect((await fetch(`${accounts.url}/health/ready`)).status).toBe(503);
+    systems.defer(() => accounts.kill("SIGTERM"));
+    expect(await readiness(accounts)).toBe(503);
     const log = await eventually("the log to name the refusal", () => {
       const text = readFileSync(accounts.logFile, "utf8");
       return /WRONGPASS|NOAUTH|invalid username-password/i.test(text) ? text : undefined;

@@ -1,51 +1,40 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createCustomers, expectExactTotals, faultEvery, planInvoices, postInvoices } from "../support/load";
+import { describe, expect, test } from "bun:test";
+import { createCustomers, expectExactTotals, planInvoices, postInvoicesWithFaults } from "../support/load";
 import { seededRandom, testSeed } from "../support/random";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
+import { useSystem } from "../support/system";
 
 const INVOICES = Number(process.env.FAULT_INVOICES ?? 3000);
 const KILLS = Number(process.env.FAULT_KILLS ?? 20);
 const seed = testSeed(20261124);
 
-let redis: TestRedis;
-let system: TestSystem;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis, { CONSUMER_BATCH_SIZE: "50" });
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
-});
+const system = useSystem({ env: { CONSUMER_BATCH_SIZE: "50" } });
 
 describe(`accounts killed with SIGKILL ${KILLS} times during a load of ${INVOICES} invoices (seed ${seed})`, () => {
   test(
     "after the restarts every acknowledged invoice counts exactly once and the checkpoint is at the stream's end",
     async () => {
       const random = seededRandom(seed);
-      const { owners, customers } = await createCustomers(system, redis.client, 3, 24);
+      const { owners, customers } = await createCustomers(system, 3, 24);
       const plan = planInvoices(customers, INVOICES, random);
 
-      // Kills are spread over the load by acknowledged count; clients wait for the killer to keep up, so
-      // every kill lands while invoices are being posted and applied.
-      const kills = faultEvery(KILLS, Math.floor(INVOICES / (KILLS + 1)), async () => {
-        await Bun.sleep(Math.floor(random() * 40));
-        await system.accounts.kill("SIGKILL");
-        await system.accounts.restart();
-      });
-      const history = await postInvoices(system.customers.url, plan, {
+      // Kills are spread over the load by acknowledged count, each a random number of invoices later than
+      // its even share; clients wait for the killer to keep up, so every kill lands while invoices are
+      // being posted and applied.
+      const { history, faults } = await postInvoicesWithFaults(system.customers.url, plan, {
+        times: KILLS,
+        fault: async () => {
+          await system.accounts.kill("SIGKILL");
+          await system.accounts.restart();
+        },
         concurrency: 8,
-        beforeEach: kills.beforeEach,
+        jitter: (every) => Math.floor((random() * every) / 2),
       });
-      expect(await kills.finish()).toBe(KILLS);
+      expect(faults).toBe(KILLS);
 
-      await expectExactTotals(system, redis.client, owners, history);
+      await expectExactTotals(system, owners, history);
 
-      const lastId = await settled(system, redis.client);
+      const lastId = await system.settled();
       await system.accounts.kill("SIGTERM");
       const [checkpoint] = readServiceDb<{ position: string }>(
         system.dataDir,

@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { dirname, join } from "node:path";
 import { login, request } from "../support/api";
+import { cleanupAfterEach } from "../support/lifecycle";
 import { eventually, freePort, tempDir } from "../support/resources";
 import { SERVICE_RUNTIME, serviceCommand } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 function startCommand(env: Record<string, string>) {
   const dir = tempDir("streamledger-start-");

@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AccountView, login, request } from "../support/api";
-import { startRedis, type TestRedis } from "../support/resources";
-import { settled, startSystem, type TestSystem } from "../support/services";
+import { describe, expect, test } from "bun:test";
+import { type AccountView, request } from "../support/api";
+import { useSystem } from "../support/system";
 
-let redis: TestRedis;
-let system: TestSystem;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis);
-});
-
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
-});
+const system = useSystem();
 
 describe("the whole story over HTTP, with both services as processes", () => {
   test("login, a customer, invoices: GET /accounts shows the exact totals", async () => {
-    const token = await login(system.accounts.url, "user1", "password1");
-    await settled(system, redis.client);
+    const token = await system.login("user1");
+    await system.settled();
 
     const customer = await request("POST", `${system.customers.url}/customers`, {
       token,
@@ -42,7 +30,7 @@ describe("the whole story over HTTP, with both services as processes", () => {
       expect(invoice.body.id).toMatch(/^[1-9][0-9]*$/);
     }
 
-    await settled(system, redis.client);
+    await system.settled();
     const accounts = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
     expect(accounts.status).toBe(200);
     expect(accounts.body).toEqual([
@@ -68,7 +56,7 @@ describe("the whole story over HTTP, with both services as processes", () => {
   });
 
   test("a user sees only their own accounts, and a new account reaches customers through the stream", async () => {
-    const token = await login(system.accounts.url, "user2", "password2");
+    const token = await system.login("user2");
     const made = await request<AccountView>("POST", `${system.accounts.url}/accounts`, {
       token,
       json: { name: "three", description: "a third account" },
@@ -76,7 +64,7 @@ describe("the whole story over HTTP, with both services as processes", () => {
     expect(made.status).toBe(201);
     const accountId = String(made.body.account.id);
 
-    await settled(system, redis.client);
+    await system.settled();
     const customer = await request("POST", `${system.customers.url}/customers`, {
       token,
       json: { name: "Martin North", account_id: accountId },

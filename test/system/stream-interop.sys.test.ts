@@ -1,35 +1,29 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AccountView, login, request } from "../support/api";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { streamTimeOf } from "../../shared/events/stream-contract";
+import { type AccountView, request } from "../support/api";
 import { legacyWire } from "../support/fixtures";
-import { startRedis, type TestRedis } from "../support/resources";
-import { health, settled, startSystem, type TestSystem } from "../support/services";
+import { health } from "../support/services";
 import { readServiceDb } from "../support/sqlite";
+import { fieldsOf } from "../support/stream";
+import { useSystem } from "../support/system";
 
 const fixture = legacyWire();
 
-let redis: TestRedis;
-let system: TestSystem;
+const system = useSystem({ env: { PARK_TIMEOUT_MS: "1000" } });
 let token: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  system = await startSystem(redis, { PARK_TIMEOUT_MS: "1000" });
-  token = await login(system.accounts.url, "user1", "password1");
-  await settled(system, redis.client);
+  token = await system.login();
 });
 
-afterAll(async () => {
-  await system?.stop();
-  await redis?.stop();
-});
-
-const xadd = (fields: Record<string, string>) =>
-  redis.client.xadd(system.streamKey, "*", ...Object.entries(fields).flat());
+/** XADDs `fields` as they are, at `streamId` if given (an entry's id is its stream time). */
+const xadd = (fields: Record<string, string>, streamId = "*") =>
+  system.redis.client.xadd(system.streamKey, streamId, ...Object.entries(fields).flat());
 
 describe("entries written by the legacy customers service", () => {
   test("are read as they are, field order and all: GET /accounts matches the legacy response", async () => {
     for (const entry of fixture.entries_as_written_by_legacy_customers_service) await xadd(entry.fields);
-    await settled(system, redis.client);
+    await system.settled();
 
     const accounts = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
     const legacy = fixture.legacy_http["GET /accounts"].response;
@@ -47,7 +41,7 @@ describe("malformed entries on the stream", () => {
       json: { name: "After The Poison", account_id: "1" },
     });
     expect(customer.status).toBe(201);
-    await settled(system, redis.client);
+    await system.settled();
 
     const poison: Record<string, string>[] = [
       { EventTypeName: "InvoiceCreated" },
@@ -96,7 +90,7 @@ describe("malformed entries on the stream", () => {
       json: { customer_id: customer.body.id, purchase_date: "2026-11-24", purchase_price_cents: 4200 },
     });
     expect(invoice.status).toBe(201);
-    await settled(system, redis.client);
+    await system.settled();
 
     const after = await request<AccountView[]>("GET", `${system.accounts.url}/accounts`, { token });
     const totalOf = (views: AccountView[]) =>
@@ -120,9 +114,9 @@ describe("malformed entries on the stream", () => {
       expect.stringContaining("account 999, which does not exist"),
     ]);
 
-    const deadLetterStream = await redis.client.xrange(`${system.streamKey}:dlq`, "-", "+");
+    const deadLetterStream = await system.redis.client.xrange(`${system.streamKey}:dlq`, "-", "+");
     const published = deadLetterStream
-      .map(([, fields]) => Object.fromEntries(pairs(fields)))
+      .map(([, fields]) => fieldsOf(fields))
       .filter((fields) => fields.Consumer === "accounts" && poisonIds.includes(fields.OriginalId as string));
     expect(published.map((fields) => fields.OriginalId)).toEqual(poisonIds);
     for (const fields of published) {
@@ -157,22 +151,22 @@ describe("an invoice that arrives before its customer", () => {
 
   test("waits, and is applied when the customer arrives", async () => {
     await xadd(invoiceFor("7001", "777", 700));
-    await settled(system, redis.client);
+    await system.settled();
     expect(customerTotal(await accountsOfUser1(), "777")).toBeUndefined();
     expect((await health(system.accounts)).consumer.parked).toBeGreaterThanOrEqual(1);
 
     await xadd(customerFor("777"));
-    await settled(system, redis.client);
+    await system.settled();
     expect(customerTotal(await accountsOfUser1(), "777")).toBe(700);
   });
 
   test("is dead-lettered when its customer does not come within the wait (in stream time)", async () => {
-    const invoiceId = await xadd(invoiceFor("7002", "778", 800));
-    await Bun.sleep(1100);
-    await xadd(customerFor("779"));
-    await settled(system, redis.client);
+    const invoiceId = (await xadd(invoiceFor("7002", "778", 800))) as string;
+    // The next entry 1.1 s of stream time later (PARK_TIMEOUT_MS is 1000): written so, not waited for.
+    await xadd(customerFor("779"), `${streamTimeOf(invoiceId) + 1100}-0`);
+    await system.settled();
     await xadd(customerFor("778"));
-    await settled(system, redis.client);
+    await system.settled();
     expect(customerTotal(await accountsOfUser1(), "778")).toBe(0);
     const [letter] = readServiceDb<{ reason: string }>(
       system.dataDir,
@@ -194,9 +188,9 @@ function customerTotal(views: AccountView[], customerId: string): number | undef
 
 describe("entries we write", () => {
   test("carry EventTypeName and a snake_case JSON Payload a legacy consumer reads", async () => {
-    const entries = await redis.client.xrange(system.streamKey, "-", "+");
+    const entries = await system.redis.client.xrange(system.streamKey, "-", "+");
     const ours = entries
-      .map(([, fields]) => Object.fromEntries(pairs(fields)))
+      .map(([, fields]) => fieldsOf(fields))
       .filter((fields) => fields.EventId !== undefined);
     const keysByType: Record<string, string[]> = {
       AccountCreated: ["created_date", "description", "id", "name", "owned_by"],
@@ -223,12 +217,6 @@ describe("entries we write", () => {
 });
 
 async function lastStreamId(): Promise<string> {
-  const [last] = await redis.client.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
+  const [last] = await system.redis.client.xrevrange(system.streamKey, "+", "-", "COUNT", 1);
   return last?.[0] ?? "";
-}
-
-function pairs(flat: string[]): [string, string][] {
-  const result: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i] as string, flat[i + 1] as string]);
-  return result;
 }

@@ -1,19 +1,17 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { describeKeyFile, KeyRotationRefused, openKeyRing, rotateKeyFile } from "../../../accounts/auth/keys";
 import { issueToken } from "../../../accounts/auth/tokens";
+import { cleanupAfterEach } from "../../support/lifecycle";
 import { tempDir } from "../../support/resources";
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const dirs = cleanupAfterEach();
 
 function keyFileInTempDir() {
   const dir = tempDir("streamledger-keys-");
-  dirs.push(dir);
+  dirs.push(dir.remove);
   return { dir: dir.path, keyFile: join(dir.path, "keys", "accounts-signing-keys.json") };
 }
 

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AccountsHarness, expectProblem, startAccountsApp } from "../../support/apps";
+import { describe, expect, test } from "bun:test";
+import { useAccountsApp } from "../../support/accounts-app";
+import { expectProblem } from "../../support/problems";
 
-let app: AccountsHarness;
-
-beforeAll(async () => {
-  app = await startAccountsApp({
-    loginLimits: { windowSeconds: 120, maxFailuresPerUser: 3, maxAttemptsPerClient: 6 },
-    clientIpHeader: "x-forwarded-for",
-  });
-});
-
-afterAll(async () => {
-  await app?.close();
+const app = useAccountsApp({
+  loginLimits: { windowSeconds: 120, maxFailuresPerUser: 3, maxAttemptsPerClient: 6 },
+  clientIpHeader: "x-forwarded-for",
 });
 
 const attempt = (client: string, username: string, password: string) =>

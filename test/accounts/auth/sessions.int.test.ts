@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { refreshTokens } from "../../../accounts/tables";
 import { SECURITY_HEADERS } from "../../../shared/http/conventions";
-import { type AccountsHarness, expectProblem, rejects, startAccountsApp } from "../../support/apps";
+import { useAccountsApp } from "../../support/accounts-app";
+import { rejects } from "../../support/bad-requests";
+import { expectProblem } from "../../support/problems";
 
-let app: AccountsHarness;
-
-beforeAll(async () => {
-  app = await startAccountsApp();
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const app = useAccountsApp();
 
 type Tokens = { token: string; refresh_token: string; expires_in: number; refresh_expires_in: number };
 
@@ -66,7 +60,7 @@ describe("POST /auth/refresh", () => {
     const first = await logIn();
     let current = first;
     for (let i = 0; i < 3; i++) {
-      await Bun.sleep(1100);
+      app.clock.advance(1100);
       current = (await refresh(current.refresh_token)).body as unknown as Tokens;
     }
     expect(current.refresh_expires_in).toBeLessThanOrEqual(first.refresh_expires_in - 3);
@@ -90,7 +84,7 @@ describe("POST /auth/refresh", () => {
     const tokens = await logIn();
     app.database.db
       .update(refreshTokens)
-      .set({ expiresAt: new Date(Date.now() - 1000).toISOString() })
+      .set({ expiresAt: new Date(app.clock.now().getTime() - 1000).toISOString() })
       .run();
     expectProblem(await refresh(tokens.refresh_token), 401, [], "/auth/refresh");
   });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
@@ -10,15 +10,12 @@ import { createAccountsStore } from "../../../accounts/store";
 import { envelopeOf } from "../../../shared/events/wire";
 import { openDatabase } from "../../../shared/sqlite/db";
 import { customerEntry, invoiceEntry } from "../../support/entries";
+import { cleanupAfterEach } from "../../support/lifecycle";
 import { startRedis, tempDir, uniqueStreamKey } from "../../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "accounts");
 const at = new Date("2026-11-24T10:00:00.000Z");
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** A copy of accounts' customers table with one more column, as a schema change would add it. */
 const customersWithNote = sqliteTable("customers", {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import {
   type Authenticate,
@@ -10,11 +10,10 @@ import {
   TOKEN_ISSUER,
 } from "../../../shared/http/auth";
 import { AuthError } from "../../../shared/http/errors";
+import { createTestClock } from "../../support/clock";
+import { cleanupAfterEach } from "../../support/lifecycle";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 const T0 = Date.parse("2026-01-01T12:00:00Z");
@@ -48,26 +47,19 @@ async function outcome(authenticate: Authenticate, token: string): Promise<strin
 }
 
 /** A clock the test moves. */
-function clock(startMs = T0) {
-  let at = startMs;
-  return {
-    now: () => new Date(at),
-    set: (ms: number) => {
-      at = ms;
-    },
-  };
-}
+const clock = (startMs = T0) => createTestClock(new Date(startMs));
 
-/** A JWKS endpoint on a free port whose published keys the test changes. */
+/** A JWKS endpoint on a free port whose published keys the test changes, or which goes down (503). */
 function jwksServer(initial: JWK[]) {
   let keys = initial;
+  let down = false;
   let fetches = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch: () => {
       fetches += 1;
-      return Response.json({ keys });
+      return down ? new Response("down", { status: 503 }) : Response.json({ keys });
     },
   });
   cleanups.push(() => server.stop(true));
@@ -76,12 +68,16 @@ function jwksServer(initial: JWK[]) {
     publish: (next: JWK[]) => {
       keys = next;
     },
+    goDown: () => {
+      down = true;
+    },
     fetches: () => fetches,
   };
 }
 
-// With cacheSeconds 0 a key set is stale once a millisecond has passed since it was fetched.
-const untilStale = () => Bun.sleep(3);
+// The remote key sets' clock: with cacheSeconds 0 a key set is stale once this clock has moved on.
+const keySetClock = createTestClock();
+const untilStale = () => keySetClock.advance(1);
 
 async function publicJwk(pair: KeyPair, kid: string): Promise<JWK> {
   return { ...(await exportJWK(pair.publicKey)), kid, alg: "ES256", use: "sig" };
@@ -167,7 +163,7 @@ describe("a remembered token under a remote key set", () => {
     const jwks = jwksServer([await publicJwk(first, "k1")]);
     const time = clock(Date.now());
     // Every check finds the key set stale and fetches it again (no cache, no cooldown).
-    const keys = remoteSigningKeys(jwks.url, { cacheSeconds: 0, cooldownMs: 0 });
+    const keys = remoteSigningKeys(jwks.url, { cacheSeconds: 0, cooldownMs: 0, now: keySetClock.now });
     const authenticate = createAuthenticator(keys, { now: time.now });
     const token = await signed(first, "k1", { iatMs: Date.now(), expMs: Date.now() + seconds(600) });
 
@@ -186,7 +182,7 @@ describe("a remembered token under a remote key set", () => {
     const first = await generateKeyPair("ES256");
     const impostor = await generateKeyPair("ES256");
     const jwks = jwksServer([await publicJwk(first, "k1")]);
-    const keys = remoteSigningKeys(jwks.url, { cacheSeconds: 0, cooldownMs: 0 });
+    const keys = remoteSigningKeys(jwks.url, { cacheSeconds: 0, cooldownMs: 0, now: keySetClock.now });
     const authenticate = createAuthenticator(keys);
     const token = await signed(first, "k1", { iatMs: Date.now(), expMs: Date.now() + seconds(600) });
 
@@ -206,5 +202,24 @@ describe("a remembered token under a remote key set", () => {
 
     for (let i = 0; i < 3; i++) expect(await outcome(authenticate, token)).toBe("user1");
     expect(jwks.fetches()).toBe(1);
+  });
+
+  test("is accepted, as is a new token, with the keys fetched last while the key set is down past its cache age", async () => {
+    const pair = await generateKeyPair("ES256");
+    const jwks = jwksServer([await publicJwk(pair, "k1")]);
+    const time = createTestClock();
+    const keys = remoteSigningKeys(jwks.url, { cacheSeconds: 1, now: time.now });
+    const authenticate = createAuthenticator(keys);
+    const claims = () => ({ iatMs: Date.now(), expMs: Date.now() + seconds(600) });
+    const token = await signed(pair, "k1", claims());
+    expect(await outcome(authenticate, token)).toBe("user1");
+
+    jwks.goDown();
+    time.advance(2500);
+    expect(await outcome(authenticate, token)).toBe("user1");
+    expect(jwks.fetches()).toBe(2);
+    expect(await outcome(authenticate, await signed(pair, "k1", { ...claims(), sub: "user2" }))).toBe(
+      "user2",
+    );
   });
 });

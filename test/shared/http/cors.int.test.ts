@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type AccountsHarness,
-  type CustomersHarness,
-  DASHBOARD_ORIGIN,
-  startAccountsApp,
-  startCustomersApp,
-} from "../../support/apps";
+import { describe, expect, test } from "bun:test";
+import { useAccountsApp } from "../../support/accounts-app";
+import { DASHBOARD_ORIGIN } from "../../support/app-harness";
+import { useCustomersApp } from "../../support/customers-app";
 
-let accounts: AccountsHarness;
-let customers: CustomersHarness;
-
-beforeAll(async () => {
-  [accounts, customers] = await Promise.all([startAccountsApp(), startCustomersApp()]);
-});
-
-afterAll(async () => {
-  await Promise.all([accounts?.close(), customers?.close()]);
-});
+const accounts = useAccountsApp();
+const customers = useCustomersApp();
 
 const preflight = (origin: string) => ({
   headers: {

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  type AccountsHarness,
-  type CustomersHarness,
-  startAccountsApp,
-  startCustomersApp,
-} from "../../support/apps";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { useAccountsApp } from "../../support/accounts-app";
+import { useCustomersApp } from "../../support/customers-app";
 
-let accounts: AccountsHarness;
-let customers: CustomersHarness;
-
-beforeAll(async () => {
-  [accounts, customers] = await Promise.all([startAccountsApp(), startCustomersApp()]);
-});
-
-afterAll(async () => {
-  await Promise.all([accounts?.close(), customers?.close()]);
-});
+const accounts = useAccountsApp();
+const customers = useCustomersApp();
 
 type JsonSchema = { type?: string; properties?: Record<string, unknown>; required?: string[] };
 type Operation = {

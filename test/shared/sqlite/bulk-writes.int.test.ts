@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { asc } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { bulkAdder, bulkInserter } from "../../../shared/sqlite/bulk-writes";
 import { connectDatabase } from "../../../shared/sqlite/db";
+import { cleanupAfterEach } from "../../support/lifecycle";
 import { tempDir } from "../../support/resources";
 
 const totals = sqliteTable("totals", {
@@ -12,10 +13,7 @@ const totals = sqliteTable("totals", {
   amount: integer("amount").notNull(),
 });
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** A real SQLite file holding `totals`, with ids 1..rowCount at amount 0. */
 function freshTotals(rowCount: number) {

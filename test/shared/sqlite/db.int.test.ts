@@ -1,15 +1,13 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../../../shared/sqlite/db";
+import { cleanupAfterEach } from "../../support/lifecycle";
 import { tempDir } from "../../support/resources";
 
 const MIGRATIONS = join(import.meta.dir, "..", "..", "..", "migrations", "accounts");
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 describe("openDatabase", () => {
   test("waits for a reader in another process (it would fail with 'database is locked')", async () => {

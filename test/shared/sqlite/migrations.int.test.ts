@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { changesOf, openDatabase } from "../../../shared/sqlite/db";
+import { cleanupAfterEach } from "../../support/lifecycle";
 import { tempDir } from "../../support/resources";
 
 const ROOT = join(import.meta.dir, "..", "..", "..");
-const cleanups: (() => void)[] = [];
-
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 type Journal = { entries: { tag: string }[] };
 
