@@ -1,7 +1,7 @@
 import { uuidv7 } from "uuidv7";
 import { createAuthenticator, remoteSigningKeys } from "../shared/http/auth";
-import { runMain } from "../shared/process/main";
-import { startService } from "../shared/process/startup";
+import { runMain } from "../shared/service/lifecycle";
+import { startService } from "../shared/service/startup";
 import { createAccountsView } from "./accounts-view";
 import { createApp } from "./app";
 import { createRecentIds } from "./recent-ids";

@@ -8,7 +8,7 @@ import { accountCreated } from "../../accounts/domain";
 import { accountSchemas } from "../../accounts/schemas";
 import { createAccountsStore } from "../../accounts/store";
 import { envelopeOf } from "../../shared/events/wire";
-import { inputLimitsOf } from "../../shared/process/config";
+import { inputLimitsOf } from "../../shared/http/limits";
 import { openDatabase, type SqliteDatabase } from "../../shared/sqlite/db";
 import {
   type Command,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Config } from "../process/config";
 
 /** Limits on what clients send, from MAX_NAME_LENGTH and MAX_PAGE_SIZE. */
 export type InputLimits = { maxNameLength: number; maxPageSize: number };
@@ -23,4 +24,9 @@ export function pageLimitSchema(max: number) {
     .transform(Number)
     .refine((limit) => limit <= max, message)
     .default(Math.min(50, max));
+}
+
+/** The limits on names and page sizes both services validate requests with. */
+export function inputLimitsOf(config: Config): InputLimits {
+  return { maxNameLength: config.MAX_NAME_LENGTH, maxPageSize: config.MAX_PAGE_SIZE };
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { InputLimits } from "../http/limits";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -111,9 +110,4 @@ export function dashboardOriginsOf(config: Config): string[] {
 /** Where the dashboard's browser finds customers: CUSTOMERS_PUBLIC_URL, else the local port. */
 export function customersPublicUrlOf(config: Config): string {
   return (config.CUSTOMERS_PUBLIC_URL ?? `http://127.0.0.1:${config.CUSTOMERS_PORT}`).replace(/\/+$/, "");
-}
-
-/** The limits on names and page sizes both services validate requests with. */
-export function inputLimitsOf(config: Config): InputLimits {
-  return { maxNameLength: config.MAX_NAME_LENGTH, maxPageSize: config.MAX_PAGE_SIZE };
 }

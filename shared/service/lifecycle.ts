@@ -1,5 +1,5 @@
 import { listen, type ServableApp } from "../http/serve";
-import type { Logger } from "./log";
+import type { Logger } from "../process/log";
 
 /** Something a service closes at shutdown, in order. */
 export type Closer = { name: string; close(): unknown };

@@ -1,14 +1,14 @@
 import type { Metrics } from "../http/metrics";
 import { createOutboxRelay } from "../outbox/relay";
 import { outboxBacklog } from "../outbox/table";
+import type { Config } from "../process/config";
+import type { Logger } from "../process/log";
 import { startConsumer } from "../projection/consumer";
 import type { BatchResult, Projection } from "../projection/projection";
 import type { Db } from "../sqlite/db";
 import { createStreamReader } from "../stream/reader";
 import { closeRedis, connectRedis, redisTargetOf } from "../stream/redis";
-import type { Config } from "./config";
-import type { Logger } from "./log";
-import type { Closer } from "./main";
+import type { Closer } from "./lifecycle";
 
 /**
  * The stream side of a service: its Redis connection, the outbox relay publishing its events and the

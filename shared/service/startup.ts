@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { uuidv7 } from "uuidv7";
+import { inputLimitsOf } from "../http/limits";
 import { createMetrics } from "../http/metrics";
 import type { ServableApp } from "../http/serve";
+import { dashboardOriginsOf, loadConfig } from "../process/config";
+import { acquireInstanceLock } from "../process/lock";
+import { createLogger } from "../process/log";
 import { openDatabase, type SqliteDatabase } from "../sqlite/db";
-import { dashboardOriginsOf, inputLimitsOf, loadConfig } from "./config";
-import { acquireInstanceLock } from "./lock";
-import { createLogger } from "./log";
-import { type Closer, serveUntilSignalled } from "./main";
+import { type Closer, serveUntilSignalled } from "./lifecycle";
 import { startStreamPlumbing } from "./plumbing";
 
 type Service = "customers" | "accounts";
