@@ -4,6 +4,7 @@ import { httpConventions } from "./conventions";
 import { corsFor } from "./cors";
 import { type HealthDeps, healthRoutes } from "./health";
 import { type Metrics, metricsRoute } from "./metrics";
+import { ANY_HOST } from "./serve";
 import { docsRoutes } from "./static";
 
 /** What every service's app needs besides its own routes' dependencies. */
@@ -21,7 +22,7 @@ export type ServiceAppDeps = HealthDeps & {
  * docs page. The service mounts its own routes on it; it does not listen (main.ts does).
  */
 export function serviceApp(service: string, deps: ServiceAppDeps, openApiDocument: unknown) {
-  return new Elysia()
+  return new Elysia(ANY_HOST)
     .use(httpConventions(deps))
     .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes(service, deps))
