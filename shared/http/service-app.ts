@@ -18,9 +18,10 @@ export type ServiceAppDeps = HealthDeps & {
 };
 
 /**
- * The app every service starts from: the HTTP conventions (request ids, body limits, problem bodies,
- * request logs and metrics), the query rule (only the parameters the document names), CORS for the dashboard, health, metrics, and its OpenAPI document with the
- * docs page. The service mounts its own routes on it; it does not listen (main.ts does).
+ * The app every service starts from, finding routes whatever the Host header says: the HTTP conventions
+ * (request ids, body limits, problem bodies, request logs and metrics), the query rule (only the
+ * parameters the OpenAPI document names), CORS for the dashboard, health, metrics, and its OpenAPI
+ * document with the docs page. The service mounts its own routes on it; it does not listen (main.ts does).
  */
 export function serviceApp(service: string, deps: ServiceAppDeps, openApiDocument: unknown) {
   return new Elysia(ANY_HOST)
