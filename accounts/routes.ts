@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import type { Authenticate, Caller } from "../shared/http/auth";
-import { ConflictError, NotFoundError, ValidationError } from "../shared/http/errors";
+import { ConflictError, NotFoundError } from "../shared/http/errors";
 import type { InputLimits } from "../shared/http/limits";
 import { readPage } from "../shared/http/paging";
-import { fieldErrors, pathId } from "../shared/http/parse";
+import { parseQuery, pathId } from "../shared/http/parse";
 import { jsonBody, type WriteRequest, writeRoutes } from "../shared/http/write-route";
 import type { OutboxRelay } from "../shared/outbox/relay";
 import {
@@ -129,9 +129,7 @@ function accountReads({ store, authenticate, schemas }: Deps) {
     /** GET /accounts/:id/customers: a page of the account's customers. */
     async listCustomers(rawId: string, query: Record<string, string | undefined>, headers: Headers) {
       const caller = await authenticate(headers.authorization);
-      const parsed = schemas.customersPageQuery.safeParse(query);
-      if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error, query));
-      const { limit, after } = parsed.data;
+      const { limit, after } = parseQuery(schemas.customersPageQuery, query);
       const account = ownAccount(store, rawId, caller);
       const rows = (count: number) => store.customersPage(account.id, count, after);
       return readPage(limit, rows, (row) => row.id, customerItem);

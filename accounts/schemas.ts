@@ -1,10 +1,21 @@
 import { z } from "zod";
 import { decimalId } from "../shared/events/schemas";
-import { DEFAULT_INPUT_LIMITS, type InputLimits, nameSchema, pageLimitSchema } from "../shared/http/limits";
+import {
+  DEFAULT_INPUT_LIMITS,
+  type InputLimits,
+  nameSchema,
+  pageLimitSchema,
+  textSchema,
+} from "../shared/http/limits";
 import { pageResponse } from "../shared/http/paging";
 
+/** A username as `ops user add` creates it: 1 to 100 of A-Z a-z 0-9 . _ - (no space, nothing invisible). */
+export const newUsername = z
+  .string({ error: "must be a string" })
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, "must be 1 to 100 characters of A-Z a-z 0-9 . _ -");
+
 export const loginBody = z.strictObject({
-  username: z.string({ error: "must be a string" }).min(1, "must not be empty").max(100, "is too long"),
+  username: textSchema().min(1, "must not be empty").max(100, "is too long"),
   password: z.string({ error: "must be a string" }).min(1, "must not be empty").max(1000, "is too long"),
 });
 
@@ -17,11 +28,7 @@ export function accountSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
   return {
     createAccountBody: z.strictObject({
       name: nameSchema(limits.maxNameLength),
-      description: z
-        .string({ error: "must be a string" })
-        .trim()
-        .max(1000, "must be at most 1000 characters")
-        .default(""),
+      description: textSchema().trim().max(1000, "must be at most 1000 characters").default(""),
     }),
     /** GET /accounts/:id/customers: `limit` (default 50), `after` the last customer id of the page before. */
     customersPageQuery: z.object({

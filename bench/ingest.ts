@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { eventually, freePort } from "../test/support/resources";
+import { CLIENT_IP_HEADER } from "./login-flood";
 import { type BenchProcess, openReadOnly, ROOT, spawnBun, startService } from "./support";
 import { runWrk } from "./wrk";
 
@@ -25,6 +26,8 @@ export async function startHttpSystem(redisUrl: string, dir: string): Promise<Ht
     ACCOUNTS_PORT: String(accountsPort),
     CUSTOMERS_PORT: String(freePort()),
     ACCOUNTS_URL: `http://127.0.0.1:${accountsPort}`,
+    // The login flood speaks for many client addresses from this one process.
+    CLIENT_IP_HEADER,
   };
   const accounts = await startService("accounts", env, join(dir, "accounts-http.log"));
   const customers = await startService("customers", env, join(dir, "customers-http.log"));

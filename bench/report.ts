@@ -2,6 +2,7 @@ import { cpus } from "node:os";
 import type { CatchUpRound } from "./catchup";
 import type { IngestRound } from "./ingest";
 import type { LatencyRound } from "./latency";
+import type { LoginFloodRound } from "./login-flood";
 import { median, type Sizes } from "./support";
 
 type Figure = {
@@ -19,6 +20,7 @@ type Figure = {
 export type Runs = {
   ingest: IngestRound[];
   latency: LatencyRound[];
+  loginFlood: LoginFloodRound[];
   catchUp: CatchUpRound[];
   customersRss: number;
   accountsRss: number;
@@ -31,6 +33,10 @@ const NO_TARGET: Target = { label: "", met: () => true };
 const ratioAtLeast = (min: number): Target => ({
   label: `≥ ${min.toFixed(2)}×`,
   met: ({ ratio }) => ratio !== null && ratio >= min,
+});
+const ratioAtMost = (max: number): Target => ({
+  label: `≤ ${max.toFixed(2)}×`,
+  met: ({ ratio }) => ratio !== null && ratio <= max,
 });
 const atMost = (max: number, unit: string): Target => ({
   label: `≤ ${max} ${unit}`,
@@ -147,10 +153,33 @@ function memoryFigures(runs: Runs): Figure[] {
   );
 }
 
+function loginFloodFigures(loginFlood: LoginFloodRound[], sizes: Sizes): Figure[] {
+  const ofFlood = (pick: (round: LoginFloodRound) => number) => medianOf(loginFlood, pick);
+  const flood = `3 addresses send ${3 * sizes.floodLogins} bad logins at once`;
+  return [
+    figureOf(
+      [
+        "login_flood_quiet_max",
+        `6. Login from a quiet address while ${flood}: the slowest of 5 (baseline: the same login alone)`,
+        "ms",
+      ],
+      {
+        subject: ofFlood((r) => r.quietMaxMs),
+        baseline: ofFlood((r) => r.baselineMs),
+        ratio: ofFlood((r) => r.quietMaxMs / r.baselineMs),
+      },
+      ratioAtMost(10),
+    ),
+    figureOf(["login_flood_quiet_p50", "6. Login from a quiet address during that flood, p50", "ms"], {
+      subject: ofFlood((r) => r.quietP50Ms),
+    }),
+  ];
+}
+
 /** Every figure beside its baseline and target, as medians over the rounds. */
 export function summarise(suite: { mode: "smoke" | "full"; sizes: Sizes; seconds: number; runs: Runs }) {
   const { sizes, runs } = suite;
-  const { ingest, latency, catchUp } = runs;
+  const { ingest, latency, loginFlood, catchUp } = runs;
   return {
     mode: suite.mode,
     generatedAt: new Date().toISOString(),
@@ -162,8 +191,9 @@ export function summarise(suite: { mode: "smoke" | "full"; sizes: Sizes; seconds
       ...endToEndFigures(ingest, latency),
       ...streamFigures(catchUp, sizes),
       ...memoryFigures(runs),
+      ...loginFloodFigures(loginFlood, sizes),
     ],
-    rounds: { ingest, latency, catchUp },
+    rounds: { ingest, latency, loginFlood, catchUp },
   };
 }
 

@@ -7,6 +7,7 @@ import { freePort, tempDir } from "../test/support/resources";
 import { type CatchUpRound, catchUpRound, fillTemplate } from "./catchup";
 import { type IngestRound, ingestRound, startHttpSystem } from "./ingest";
 import { type LatencyRound, latencyRound } from "./latency";
+import { type LoginFloodRound, loginFloodRound } from "./login-flood";
 import { markdown, summarise } from "./report";
 import { ROOT, requireProgram, type Sizes } from "./support";
 
@@ -16,8 +17,16 @@ const FULL: Sizes = {
   connections: 50,
   catchUpEvents: 1_000_000,
   resumeEvents: 100_000,
+  floodLogins: 100,
 };
-const SMOKE: Sizes = { rounds: 1, seconds: 1, connections: 10, catchUpEvents: 3000, resumeEvents: 500 };
+const SMOKE: Sizes = {
+  rounds: 1,
+  seconds: 1,
+  connections: 10,
+  catchUpEvents: 3000,
+  resumeEvents: 500,
+  floodLogins: 10,
+};
 
 const { values: args } = parseArgs({
   options: { smoke: { type: "boolean", default: false }, out: { type: "string" } },
@@ -30,6 +39,7 @@ const sizes: Sizes = {
   connections: base.connections,
   catchUpEvents: fromEnv("BENCH_EVENTS", base.catchUpEvents),
   resumeEvents: fromEnv("BENCH_RESUME_EVENTS", base.resumeEvents),
+  floodLogins: base.floodLogins,
 };
 const outDir = args.out ?? join(ROOT, "bench");
 // BENCH_ONLY=http or BENCH_ONLY=stream runs one half, for working on it (the other half's figures are empty).
@@ -53,6 +63,7 @@ try {
   log(`sizes ${JSON.stringify(sizes)}; logs in ${dir.path}`);
   const ingest: IngestRound[] = [];
   const latency: LatencyRound[] = [];
+  const loginFlood: LoginFloodRound[] = [];
   let customersRss = 0;
   let accountsRss = 0;
   const system = only === "stream" ? null : await startHttpSystem(redisUrl, dir.path);
@@ -72,6 +83,9 @@ try {
       });
       latency.push(paced);
       log(`round ${round} latency ${JSON.stringify(paced)}`);
+      const flood = await loginFloodRound(system.accounts.url, { round, perAddress: sizes.floodLogins });
+      loginFlood.push(flood);
+      log(`round ${round} login flood ${JSON.stringify(flood)}`);
     }
     customersRss = system?.customers.peakRssMiB() ?? 0;
     accountsRss = system?.accounts.peakRssMiB() ?? 0;
@@ -99,7 +113,7 @@ try {
     mode: args.smoke ? "smoke" : "full",
     sizes,
     seconds: (performance.now() - suiteStarted) / 1000,
-    runs: { ingest, latency, catchUp, customersRss, accountsRss },
+    runs: { ingest, latency, loginFlood, catchUp, customersRss, accountsRss },
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

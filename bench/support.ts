@@ -15,6 +15,8 @@ export type Sizes = {
   /** Entries of the pre-filled stream for catch-up, and entries appended while accounts is down for resume. */
   catchUpEvents: number;
   resumeEvents: number;
+  /** Bad logins each of the login flood's three addresses sends at once. */
+  floodLogins: number;
 };
 
 export function median(values: number[]): number {

@@ -16,12 +16,12 @@ export function customerSchemas(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
       currency: currency.default("USD"),
     }),
     renameCustomerBody: z.strictObject({ name: customerName }),
-    customersQuery: z.strictObject({
+    customersQuery: z.object({
       account_id: decimalId,
       limit: pageLimit,
       after: decimalId.transform(Number).default(0),
     }),
-    invoicesQuery: z.strictObject({
+    invoicesQuery: z.object({
       customer_id: decimalId,
       limit: pageLimit,
       after: decimalId.transform(Number).default(0),

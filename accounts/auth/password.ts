@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { argon2id } from "hash-wasm";
+import { createHashQueue, type HashQueue, type HashQueueLimits } from "./hash-queue";
 
 /**
  * Password hashes: argon2id in the PHC string format (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`),
@@ -98,51 +99,62 @@ export function runtimeHasher(): PasswordHasher {
   return "Bun" in globalThis ? bunHasher(Bun) : portableHasher;
 }
 
-const hasher = runtimeHasher();
-
-// Each argon2id computation holds its memory cost (19 MiB, more for older hashes): at most this many at once, the rest wait their turn, so a burst
-// of logins cannot run the process out of memory.
-const MAX_CONCURRENT_HASHES = 2;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await work();
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
-  }
-}
-
-export function hashPassword(password: string): Promise<string> {
-  return oneAtATime(() => hasher.hash(password));
-}
-
-// Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
-// Made on first need (or by preparePasswordHashing at start), not while the module loads.
-let decoyHash: Promise<string> | undefined;
-const decoy = () => {
-  decoyHash ??= hashPassword("decoy password that matches no one");
-  return decoyHash;
+/** Password checks, fair between clients (see createHashQueue), with a decoy hash for unknown users. */
+export type PasswordChecks = {
+  /** A new hash of `password`, computed in turn like any other. */
+  hash(password: string): Promise<string>;
+  /**
+   * Whether `password` matches `hash`, compared in constant time, computed in `client`'s turn (429 when
+   * `client` has too many waiting); with no hash (unknown user) or an unreadable one it still spends a
+   * full verification, against a decoy, and answers false.
+   */
+  verify(password: string, hash: string | undefined, client: string): Promise<boolean>;
+  /** Computes the decoy hash now, so the first login of an unknown user costs no more than any other. */
+  prepare(): Promise<void>;
 };
 
-/** Computes the decoy hash now, so the first login of an unknown user costs no more than any other. */
-export async function preparePasswordHashing(): Promise<void> {
-  await decoy();
+/** The client the service's own hashes (new users, the decoy) are queued as. */
+const THIS_PROCESS = "(this process)";
+
+export function createPasswordChecks(hasher: PasswordHasher, queue: HashQueue): PasswordChecks {
+  // Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
+  // Made on first need (or by prepare at start), not while the module loads.
+  let decoyHash: Promise<string> | undefined;
+  const hash = (password: string) => queue.run(THIS_PROCESS, () => hasher.hash(password));
+  const decoy = () => {
+    decoyHash ??= hash("decoy password that matches no one");
+    return decoyHash;
+  };
+  return {
+    hash,
+    async verify(password, stored, client) {
+      if (stored === undefined || parsePhc(stored) === null) {
+        const against = await decoy();
+        await queue.run(client, () => hasher.verify(password, against));
+        return false;
+      }
+      return queue.run(client, () => hasher.verify(password, stored));
+    },
+    prepare: async () => void (await decoy()),
+  };
 }
 
-/**
- * Whether `password` matches `hash`, compared in constant time; with no hash (unknown user) or an
- * unreadable one it still spends a full verification, against a decoy, and answers false.
- */
-export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
-  if (hash === undefined || parsePhc(hash) === null) {
-    const against = await decoy();
-    await oneAtATime(() => hasher.verify(password, against));
-    return false;
-  }
-  return oneAtATime(() => hasher.verify(password, hash));
-}
+// Each argon2id computation holds its memory cost (19 MiB, more for older hashes): at most two at once, so
+// a burst of logins cannot run the process out of memory. A client may have 8 more waiting (a few seconds
+// of hashing on a busy machine), enough for the logins of an office behind one address.
+export const HASH_QUEUE_LIMITS: HashQueueLimits = {
+  concurrency: 2,
+  maxWaitingPerClient: 8,
+  retryAfterSeconds: 1,
+};
+
+/** The process's password checks (one hash queue per process: its memory is what the limit protects). */
+export const passwordChecks = createPasswordChecks(runtimeHasher(), createHashQueue(HASH_QUEUE_LIMITS));
+
+export const hashPassword = (password: string): Promise<string> => passwordChecks.hash(password);
+
+export const preparePasswordHashing = (): Promise<void> => passwordChecks.prepare();
+
+/** A password check for a caller that is not a client over HTTP (the ops CLI, the tests). */
+export const verifyPassword = (password: string, hash: string | undefined): Promise<boolean> =>
+  passwordChecks.verify(password, hash, THIS_PROCESS);

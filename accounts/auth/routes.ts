@@ -6,8 +6,8 @@ import type { Logger } from "../../shared/process/log";
 import { loginBody, refreshTokenBody, type TokenResponse } from "../schemas";
 import type { AccountsStore } from "../store";
 import type { KeyRing } from "./keys";
-import type { LoginGuard } from "./login-guard";
-import { verifyPassword } from "./password";
+import { addressKey, type LoginGuard } from "./login-guard";
+import { type PasswordChecks, passwordChecks } from "./password";
 import type { Session, SessionStore } from "./sessions";
 import { issueToken } from "./tokens";
 
@@ -21,6 +21,8 @@ export type AuthRoutesDeps = {
   jwksCacheSeconds?: number;
   /** CLIENT_IP_HEADER: the header a trusted proxy puts the client's address in. */
   clientIpHeader?: string;
+  /** Where login passwords are checked, fairly between client addresses: the process's own unless given. */
+  passwords?: Pick<PasswordChecks, "verify">;
   logger: Logger;
   now: () => Date;
 };
@@ -34,6 +36,7 @@ export function authRoutes({
   tokenTtlSeconds,
   jwksCacheSeconds = 60,
   clientIpHeader,
+  passwords = passwordChecks,
   logger,
   now,
 }: AuthRoutesDeps) {
@@ -51,10 +54,10 @@ export function authRoutes({
     new Elysia()
       .post("/auth/login", async ({ body, headers, request, server }): Promise<TokenResponse> => {
         const { username, password } = parseJsonBody(loginBody, body, headers["content-type"]);
-        const at = now().getTime();
-        loginGuard.admit(username, clientAddressOf(request, server, clientIpHeader), at);
+        const client = clientAddressOf(request, server, clientIpHeader);
+        loginGuard.admit(username, client, now().getTime());
         const user = store.findUser(username);
-        if (!(await verifyPassword(password, user?.passwordHash))) {
+        if (!(await passwords.verify(password, user?.passwordHash, addressKey(client)))) {
           throw new AuthError(401, "wrong username or password", false);
         }
         loginGuard.succeeded(username);

@@ -5,7 +5,7 @@ import { hashPassword } from "../../accounts/auth/password";
 import { passwordProblems } from "../../accounts/auth/password-policy";
 import { createSessionStore } from "../../accounts/auth/sessions";
 import { accountCreated } from "../../accounts/domain";
-import { accountSchemas } from "../../accounts/schemas";
+import { accountSchemas, newUsername } from "../../accounts/schemas";
 import { createAccountsStore } from "../../accounts/store";
 import { envelopeOf } from "../../shared/events/wire";
 import { inputLimitsOf } from "../../shared/http/limits";
@@ -21,8 +21,6 @@ import {
   UsageError,
 } from "./cli";
 import { readPassword } from "./password";
-
-const USERNAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 export const user: Command = {
   usage: `usage: bun run ops -- user <subcommand>
@@ -43,10 +41,9 @@ Exit 1 when the user already exists (add) or does not exist (passwd); 2 for a ba
 };
 
 function username(value: string | undefined): string {
-  if (value === undefined || !USERNAME.test(value)) {
-    throw new UsageError("USERNAME must be 1 to 100 characters of A-Z a-z 0-9 . _ -");
-  }
-  return value;
+  const parsed = newUsername.safeParse(value);
+  if (!parsed.success) throw new UsageError("USERNAME must be 1 to 100 characters of A-Z a-z 0-9 . _ -");
+  return parsed.data;
 }
 
 async function newPasswordHash(context: Context, name: string): Promise<string> {

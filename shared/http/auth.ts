@@ -162,13 +162,33 @@ export function createAuthenticator(
       return fresh.caller;
     } catch (error) {
       if (error instanceof AuthError) throw error;
-      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
-        throw new UnavailableError("the token cannot be checked now: the signing keys are unreachable");
-      }
-      throw new AuthError(401, `the token is not valid (${error.code})`);
+      const refused =
+        error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)
+          ? new UnavailableError("the token cannot be checked now: the signing keys are unreachable")
+          : new AuthError(401, refusalOf(error));
+      refused.reason = error instanceof errors.JOSEError ? error.code : String(error);
+      throw refused;
     }
   };
 }
+
+/** Why jose refused a token, in the project's words (its error code goes to the request's log line). */
+function refusalOf(error: errors.JOSEError): string {
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return `the token's "${error.claim}" claim is not accepted`;
+  }
+  const known = REFUSALS.find(([kind]) => error instanceof kind);
+  return known ? known[1] : "the token is not valid";
+}
+
+const REFUSALS: [abstract new (...args: never[]) => errors.JOSEError, string][] = [
+  [errors.JWTExpired, "the token has expired: refresh it or log in again"],
+  [errors.JOSEAlgNotAllowed, "the token must be signed with ES256"],
+  [errors.JWSSignatureVerificationFailed, "the token's signature does not verify"],
+  [errors.JWKSNoMatchingKey, "the token is signed with a key this service does not know"],
+  [errors.JWSInvalid, "the token is malformed"],
+  [errors.JWTInvalid, "the token is malformed"],
+];
 
 function verifiedOf(payload: JWTPayload, resolved: Resolved | undefined): Verified {
   if (typeof payload.sub !== "string" || payload.sub === "")

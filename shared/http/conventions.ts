@@ -62,7 +62,7 @@ export function httpConventions({
         const actual = code === "PARSE" && cause instanceof HttpError ? cause : error;
         const { id, url } = requests.tracked(request);
         const response = problemOf(code, actual, request, url.pathname, logger, id);
-        requests.failed(request, response.status);
+        requests.failed(request, response.status, actual instanceof HttpError ? actual.reason : undefined);
         return response;
       })
       .onAfterResponse({ as: "global" }, (context) => {
@@ -85,7 +85,7 @@ export function httpConventions({
   );
 }
 
-type Tracked = { id: string; started: number; url: URL; errorStatus?: number };
+type Tracked = { id: string; started: number; url: URL; errorStatus?: number; reason?: string };
 
 /** Each request's id, start time and URL from its arrival, and its one log line and metrics at its end. */
 function requestRecorder(logger: Logger, metrics: Metrics) {
@@ -97,13 +97,13 @@ function requestRecorder(logger: Logger, metrics: Metrics) {
     begin(request: Request, id: string, url: URL): void {
       requests.set(request, { id, started: performance.now(), url });
     },
-    /** The status an error mapped the request to, which the response hook cannot see. */
-    failed(request: Request, status: number): void {
+    /** The status an error mapped the request to, which the response hook cannot see, and its cause. */
+    failed(request: Request, status: number, reason: string | undefined): void {
       const entry = requests.get(request);
-      if (entry) entry.errorStatus = status;
+      if (entry) Object.assign(entry, { errorStatus: status, reason });
     },
     record(request: Request, route: string, status: number): void {
-      const { id, started, url } = tracked(request);
+      const { id, started, url, reason } = tracked(request);
       const seconds = (performance.now() - started) / 1000;
       metrics.httpRequest(request.method, route, status, seconds);
       logger.info("request", {
@@ -113,6 +113,7 @@ function requestRecorder(logger: Logger, metrics: Metrics) {
         path: url.pathname,
         status,
         duration_ms: Math.round(seconds * 10_000) / 10,
+        ...(reason === undefined ? {} : { reason }),
       });
     },
   };

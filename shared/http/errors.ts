@@ -1,5 +1,8 @@
 /** An error domain code throws to end a request with a given status, mapped to a problem body by shared/http/conventions.ts. */
 export class HttpError extends Error {
+  /** What the request's log line keeps of the cause (a library's error code); never sent to the client. */
+  reason?: string;
+
   constructor(
     readonly status: number,
     readonly title: string,

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { outboxBacklog } from "../outbox/table";
+import type { Logger } from "../process/log";
 import { currentRuntime } from "../process/runtime";
 import type { Consumer } from "../projection/consumer";
 import { type Db, sqliteDriverName } from "../sqlite/db";
@@ -7,6 +8,8 @@ import { type Redis, recoverIfSilent } from "../stream/redis";
 
 export type HealthDeps = {
   db: Db;
+  /** Keeps what a failed check's library said; the answer says it in the project's words. */
+  logger: Logger;
   redis: Redis;
   consumer: Consumer;
   now: () => Date;
@@ -50,8 +53,8 @@ export function healthRoutes(service: string, deps: HealthDeps) {
 
   async function readiness(): Promise<Record<string, Check>> {
     const [redis, sqlite] = await Promise.all([
-      checkRedis(deps.redis),
-      Promise.resolve(checkSqlite(deps.db)),
+      checkRedis(deps.redis, deps.logger),
+      Promise.resolve(checkSqlite(deps.db, deps.logger)),
     ]);
     return { redis, sqlite, consumer: checkConsumer(deps) };
   }
@@ -67,8 +70,11 @@ export function healthRoutes(service: string, deps: HealthDeps) {
     });
 }
 
-async function checkRedis(redis: Redis): Promise<Check> {
-  if (redis.status !== "ready") return { ok: false, detail: `connection ${redis.status}` };
+async function checkRedis(redis: Redis, logger: Logger): Promise<Check> {
+  if (redis.status !== "ready") {
+    logger.warn("readiness: Redis is not connected", { status: redis.status });
+    return { ok: false, detail: "Redis is not connected" };
+  }
   try {
     await Promise.race([
       redis.ping(),
@@ -79,16 +85,18 @@ async function checkRedis(redis: Redis): Promise<Check> {
     return { ok: true };
   } catch (error) {
     recoverIfSilent(redis, error);
-    return { ok: false, detail: String(error) };
+    logger.warn("readiness: Redis did not answer PING", { error: String(error) });
+    return { ok: false, detail: "Redis did not answer PING within 1 s" };
   }
 }
 
-function checkSqlite(db: Db): Check {
+function checkSqlite(db: Db, logger: Logger): Check {
   try {
     db.transaction(() => {}, { behavior: "immediate" });
     return { ok: true };
   } catch (error) {
-    return { ok: false, detail: String(error) };
+    logger.warn("readiness: SQLite could not take a write lock", { error: String(error) });
+    return { ok: false, detail: "SQLite could not take a write lock" };
   }
 }
 

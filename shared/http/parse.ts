@@ -21,9 +21,10 @@ export function parseJsonBody<S extends z.ZodType>(
   if (body === undefined || body === null) {
     throw new ValidationError({ body: ["is required"] }, "the request body must be a JSON object", 400);
   }
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { error: ownWords });
   if (result.success) return result.data;
-  throw new ValidationError(fieldErrors(result.error, body));
+  const errors = fieldErrors(result.error, body);
+  throw new ValidationError(errors, `the request has invalid fields: ${Object.keys(errors).join(", ")}`);
 }
 
 /** Validates a query string against a zod schema, or throws 422 naming every offending parameter. */
@@ -31,10 +32,62 @@ export function parseQuery<S extends z.ZodType>(
   schema: S,
   query: Record<string, string | undefined>,
 ): z.infer<S> {
-  const result = schema.safeParse(query);
+  const result = schema.safeParse(query, { error: ownWords });
   if (result.success) return result.data;
-  throw new ValidationError(fieldErrors(result.error, query), "the query has invalid parameters");
+  const errors = fieldErrors(result.error, query);
+  throw new ValidationError(errors, `the query has invalid parameters: ${Object.keys(errors).join(", ")}`);
 }
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "must be a string",
+  number: "must be a number",
+  int: "must be a whole number",
+  boolean: "must be true or false",
+  array: "must be a JSON array",
+  object: "must be a JSON object",
+};
+
+const UNITS: Record<string, [string, string]> = {
+  string: ["character", "characters"],
+  array: ["entry", "entries"],
+};
+
+/** A bound of a size or a value: "3 characters", "1 entry", "9". */
+function bound(origin: string, value: number | bigint): string {
+  const unit = UNITS[origin];
+  return unit ? `${value} ${Number(value) === 1 ? unit[0] : unit[1]}` : String(value);
+}
+
+const shown = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : String(value));
+
+/**
+ * zod's issues in the project's words, for the schemas that gave none of their own (zod's own messages,
+ * such as "Invalid input: expected string, received number", are never sent). The field is the key the
+ * message is filed under.
+ */
+export const ownWords: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case "invalid_type":
+      return TYPE_WORDS[issue.expected] ?? "has the wrong type";
+    case "too_small":
+      if (issue.origin === "string" && Number(issue.minimum) <= 1) return "must not be empty";
+      return `must be ${issue.inclusive === false ? "more than" : "at least"} ${bound(issue.origin, issue.minimum)}`;
+    case "too_big":
+      return `must be ${issue.inclusive === false ? "less than" : "at most"} ${bound(issue.origin, issue.maximum)}`;
+    case "invalid_format":
+      return "is not in the accepted format";
+    case "not_multiple_of":
+      return `must be a multiple of ${issue.divisor}`;
+    case "invalid_value":
+      return issue.values.length === 1
+        ? `must be ${shown(issue.values[0])}`
+        : `must be one of ${issue.values.map(shown).join(", ")}`;
+    case "unrecognized_keys":
+      return "is not an accepted field";
+    default:
+      return "is not accepted";
+  }
+};
 
 /**
  * zod issues as `{ "field.path": [messages] }`; unknown keys are reported under their own names, and a

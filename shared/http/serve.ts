@@ -1,6 +1,14 @@
 import { Elysia } from "elysia";
 import { currentRuntime } from "../process/runtime";
 
+/**
+ * Elysia's app config for any Host header. By default Elysia looks for a request's path after the first 11
+ * characters of its URL (`http://a.bc`); the Node.js adapter and Deno build that URL from the Host
+ * header, so a short one (`Host: x`) made every request miss its route. With `standardHostname` off it
+ * looks after `http://`, and finds the path whatever the Host says.
+ */
+export const ANY_HOST = { handler: { standardHostname: false } };
+
 /** An Elysia app as this module serves it (Elysia's own type is too specific to each app to name here). */
 export type ServableApp = {
   fetch(request: Request): Response | Promise<Response>;
@@ -40,7 +48,7 @@ export async function listen(app: ServableApp, options: ListenOptions): Promise<
 async function listenOnNode(app: ServableApp, options: ListenOptions): Promise<Listening> {
   const { node } = await import("@elysiajs/node");
   // The adapter belongs to the root instance; the app, mounted in it, keeps its own hooks and routes.
-  const root = new Elysia({ adapter: node() }).use(app as unknown as Elysia);
+  const root = new Elysia({ adapter: node(), ...ANY_HOST }).use(app as unknown as Elysia);
   // Node's server has no request size limit of its own: the app's size-checked body reading is the limit.
   // gracefulShutdown off: the service's own SIGTERM handling drains and exits.
   type NodeServer = { raw: { ready(): Promise<unknown>; close(): Promise<void> } };

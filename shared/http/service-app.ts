@@ -4,6 +4,8 @@ import { httpConventions } from "./conventions";
 import { corsFor } from "./cors";
 import { type HealthDeps, healthRoutes } from "./health";
 import { type Metrics, metricsRoute } from "./metrics";
+import { queryRule } from "./query-rule";
+import { ANY_HOST } from "./serve";
 import { docsRoutes } from "./static";
 
 /** What every service's app needs besides its own routes' dependencies. */
@@ -16,13 +18,15 @@ export type ServiceAppDeps = HealthDeps & {
 };
 
 /**
- * The app every service starts from: the HTTP conventions (request ids, body limits, problem bodies,
- * request logs and metrics), CORS for the dashboard, health, metrics, and its OpenAPI document with the
- * docs page. The service mounts its own routes on it; it does not listen (main.ts does).
+ * The app every service starts from, finding routes whatever the Host header says: the HTTP conventions
+ * (request ids, body limits, problem bodies, request logs and metrics), the query rule (only the
+ * parameters the OpenAPI document names), CORS for the dashboard, health, metrics, and its OpenAPI
+ * document with the docs page. The service mounts its own routes on it; it does not listen (main.ts does).
  */
 export function serviceApp(service: string, deps: ServiceAppDeps, openApiDocument: unknown) {
-  return new Elysia()
+  return new Elysia(ANY_HOST)
     .use(httpConventions(deps))
+    .use(queryRule(openApiDocument))
     .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes(service, deps))
     .use(metricsRoute(deps.metrics))

@@ -32,6 +32,12 @@ const loginCases: Case[] = [
     login({ username: "u".repeat(101), password: "p".repeat(1001) }),
   ),
   rejects(
+    "the username holds a control character",
+    422,
+    ["username"],
+    login({ username: "user1\u0000", password: "x" }),
+  ),
+  rejects(
     "an extra field is sent",
     422,
     ["scope"],
@@ -48,6 +54,9 @@ const accountCases: Case[] = [
   rejects("name is empty", 422, ["name"], account({ name: "" })),
   rejects("name is whitespace only", 422, ["name"], account({ name: "  \t " })),
   rejects("name has 201 characters", 422, ["name"], account({ name: "n".repeat(201) })),
+  rejects("name holds a NUL and an RLO", 422, ["name"], account({ name: "a\u0000c\u202e" })),
+  rejects("description holds an RLM", 422, ["description"], account({ description: "a\u200fb" })),
+  rejects("description holds a line feed", 422, ["description"], account({ description: "line\nbreak" })),
   rejects("description is a number", 422, ["description"], account({ description: 1 })),
   rejects("description is null", 422, ["description"], account({ description: null })),
   rejects(

@@ -17,7 +17,7 @@ type Results = {
     ratio: number | null;
     met: boolean;
   }[];
-  rounds: { ingest: unknown[]; latency: unknown[]; catchUp: unknown[] };
+  rounds: { ingest: unknown[]; latency: unknown[]; loginFlood: unknown[]; catchUp: unknown[] };
 };
 
 // Keeps bench/ working: the whole suite at tiny sizes, real processes and wrk included. It asserts the
@@ -37,6 +37,7 @@ describe("the benchmark suite in smoke mode", () => {
       expect(results.mode).toBe("smoke");
       expect(results.rounds.ingest).toHaveLength(results.sizes.rounds);
       expect(results.rounds.latency).toHaveLength(results.sizes.rounds);
+      expect(results.rounds.loginFlood).toHaveLength(results.sizes.rounds);
       expect(results.rounds.catchUp).toHaveLength(results.sizes.rounds);
       expect(results.figures.map((figure) => figure.id)).toEqual([
         "ingest_rps",
@@ -49,6 +50,8 @@ describe("the benchmark suite in smoke mode", () => {
         "resume_seconds",
         "peak_rss_customers",
         "peak_rss_accounts",
+        "login_flood_quiet_max",
+        "login_flood_quiet_p50",
       ]);
       for (const figure of results.figures) {
         expect(Number.isFinite(figure.subject) && figure.subject > 0).toBe(true);

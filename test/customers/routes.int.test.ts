@@ -48,6 +48,9 @@ const customerCases: Case[] = [
   rejects("name is empty", 422, ["name"], customer({ name: "" })),
   rejects("name is whitespace only", 422, ["name"], customer({ name: " \t\n " })),
   rejects("name has 201 characters", 422, ["name"], customer({ name: "n".repeat(201) })),
+  rejects("name holds a NUL and an RLO", 422, ["name"], customer({ name: "a\u0000c\u202e" })),
+  rejects("name holds a C1 control", 422, ["name"], customer({ name: "a\u0085b" })),
+  rejects("name holds a bidirectional isolate", 422, ["name"], customer({ name: "\u2067abc" })),
   ...badIds.map((id) =>
     rejects(`account_id is ${show(id)}`, 422, ["account_id"], customer({ account_id: id })),
   ),

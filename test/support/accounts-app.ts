@@ -1,6 +1,7 @@
 import { uuidv7 } from "uuidv7";
 import { createApp } from "../../accounts/app";
 import { createLoginGuard, type LoginLimits } from "../../accounts/auth/login-guard";
+import type { AuthRoutesDeps } from "../../accounts/auth/routes";
 import { createSessionStore } from "../../accounts/auth/sessions";
 import { accountCreated } from "../../accounts/domain";
 import { createChangeHub } from "../../accounts/live";
@@ -21,7 +22,12 @@ import { beforeAllTests } from "./lifecycle";
 
 export type AccountsHarness = Awaited<ReturnType<typeof startAccountsApp>>;
 
-export type AccountsAppOptions = { loginLimits?: LoginLimits; clientIpHeader?: string };
+/** `passwords`: where logins check passwords (the process's own, fair between addresses, unless given). */
+export type AccountsAppOptions = {
+  loginLimits?: LoginLimits;
+  clientIpHeader?: string;
+  passwords?: AuthRoutesDeps["passwords"];
+};
 
 /** Generous enough that no test other than the rate-limit ones meets them. */
 const TEST_LOGIN_LIMITS: LoginLimits = {
@@ -59,6 +65,7 @@ export async function startAccountsApp(options: AccountsAppOptions = {}) {
     sessions: createSessionStore(database.db, 3600),
     loginGuard: createLoginGuard(options.loginLimits ?? TEST_LOGIN_LIMITS),
     clientIpHeader: options.clientIpHeader,
+    passwords: options.passwords,
     authenticate: authenticatorOf(keys.verificationKey, clock),
     tokenTtlSeconds: TOKEN_TTL_SECONDS,
     now: clock.now,

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import type { Reply } from "./api";
 import type { Footprint } from "./app-harness";
 import type { Send } from "./bad-requests";
+import { expectOwnWords } from "./problems";
 
 /** How many requests each property sends (PROPERTY_RUNS scales every property test). */
 export const HOSTILE_RUNS = Number(process.env.PROPERTY_RUNS) || 60;
@@ -190,6 +191,7 @@ export function expectSafeAnswer(reply: Reply, before: Footprint, after: Footpri
       type: "application/problem+json",
     });
     expect({ what, status: reply.body.status }).toEqual({ what, status: reply.status });
+    expectOwnWords(reply.body, what);
     expect({ what, after }).toEqual({ what, after: before });
   }
 }

@@ -223,3 +223,36 @@ describe("a remembered token under a remote key set", () => {
     );
   });
 });
+
+describe("a refused token's answer", () => {
+  test("says why in the project's words; jose's error code is kept for the request's log line", async () => {
+    const known = await generateKeyPair("ES256");
+    const stranger = await generateKeyPair("ES256");
+    const jwks = jwksServer([await publicJwk(known, "k1")]);
+    const authenticate = createAuthenticator(remoteSigningKeys(jwks.url, { cooldownMs: 0 }));
+    const now = Date.now();
+    const refusal = async (token: string) =>
+      authenticate(`Bearer ${token}`).then(
+        () => undefined,
+        (error: AuthError) => ({ status: error.status, detail: error.message, reason: error.reason }),
+      );
+
+    expect(await refusal(await signed(stranger, "k9", { iatMs: now, expMs: now + seconds(600) }))).toEqual({
+      status: 401,
+      detail: "the token is signed with a key this service does not know",
+      reason: "ERR_JWKS_NO_MATCHING_KEY",
+    });
+    expect(await refusal(await signed(stranger, "k1", { iatMs: now, expMs: now + seconds(600) }))).toEqual({
+      status: 401,
+      detail: "the token's signature does not verify",
+      reason: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+    });
+    expect(
+      await refusal(await signed(known, "k1", { iatMs: now - seconds(900), expMs: now - seconds(600) })),
+    ).toEqual({
+      status: 401,
+      detail: "the token has expired: refresh it or log in again",
+      reason: "ERR_JWT_EXPIRED",
+    });
+  });
+});
