@@ -74,6 +74,7 @@ export function startService(service: Service) {
         beforeStop,
         hostname: config.HOST,
         port,
+        portVariable: `${service.toUpperCase()}_PORT`,
         logger,
         graceMs: config.SHUTDOWN_GRACE_MS,
         maxBodyBytes: config.MAX_BODY_BYTES,
