@@ -25,7 +25,7 @@ import { readPassword } from "./password";
 const USERNAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 export const user: Command = {
-  usage: `usage: bun run ops -- user <subcommand>
+  usage: `usage: npm run ops -- user <subcommand>
 
 Users of the accounts service, written to DATA_DIR/accounts.sqlite (a running service sees them at once).
 
