@@ -1,6 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { type Config, ConfigError, loadConfig, redisUrlOf } from "../shared/process/config";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  metricsListenerOf,
+  redisUrlOf,
+} from "../shared/process/config";
 import { PARENT_PID_VARIABLE, stopWithLauncher } from "../shared/process/parent";
 import { describePortRefusal, portRefusal } from "../shared/process/ports";
 import { currentRuntime, runtimeCommand, serviceEnvironment } from "../shared/process/runtime";
@@ -38,6 +44,10 @@ function portsOf(config: Config) {
     { port: config.ACCOUNTS_PORT, host: config.HOST, variable: "ACCOUNTS_PORT", alsoSet: accountsUrl },
     { port: config.CUSTOMERS_PORT, host: config.HOST, variable: "CUSTOMERS_PORT" },
   ];
+  for (const service of ["accounts", "customers"] as const) {
+    const metrics = metricsListenerOf(config, service);
+    if (metrics) ports.push(metrics);
+  }
   if (config.REDIS_URL) return ports;
   return [{ port: config.LOCAL_REDIS_PORT, host: "127.0.0.1", variable: "LOCAL_REDIS_PORT" }, ...ports];
 }

@@ -68,7 +68,7 @@ export async function serveUntilSignalled(deps: {
  * Listens, or fails with a message naming what holds a taken port and the fix, the same on every runtime
  * (each words its own error differently, and none says by what).
  */
-async function listenOrExplain(
+export async function listenOrExplain(
   app: ServableApp,
   options: Parameters<typeof listen>[1],
   variable: string,
