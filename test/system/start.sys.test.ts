@@ -4,7 +4,7 @@ import { login, request } from "../support/api";
 import { cleanupAfterEach } from "../support/lifecycle";
 import { npmStart, runningTree } from "../support/npm-start";
 import { processTree } from "../support/process-tree";
-import { eventually, freePort, tempDir } from "../support/resources";
+import { eventually, freePort, portIsClosed, tempDir } from "../support/resources";
 import { SERVICE_RUNTIME, serviceCommand } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -33,16 +33,6 @@ function startCommand(env: Record<string, string>) {
   });
   cleanups.push(() => child.kill("SIGKILL"));
   return { child, ports, dataDir: dir.path };
-}
-
-async function portIsClosed(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 describe("npm start (scripts/start.ts)", () => {

@@ -3,19 +3,9 @@ import { rmSync } from "node:fs";
 import { cleanupAfterEach } from "../support/lifecycle";
 import { lockHolders, type NpmStart, npmStart, runningTree, type StartTree } from "../support/npm-start";
 import { isRunning, processTree } from "../support/process-tree";
-import { eventually } from "../support/resources";
+import { eventually, portIsClosed } from "../support/resources";
 
 const cleanups = cleanupAfterEach();
-
-async function portIsClosed(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** Starts `npm start`; whatever a failed test leaves is SIGKILLed, its data removed. */
 async function started(): Promise<{ run: NpmStart; tree: StartTree }> {
