@@ -165,7 +165,8 @@ no consumer misses an entry. Refuses (exit 1) while a consumer has not reported 
     }
     const lowest = Object.values(positions).sort(compareStreamIds)[0] as string;
     if (values["dry-run"]) {
-      const count = await countEntries(redis, key, "-", `(${lowest}`);
+      // Nothing comes before 0-0 (and "(0-0" is no range Redis accepts).
+      const count = lowest === START_OF_STREAM ? 0 : await countEntries(redis, key, "-", `(${lowest}`);
       console.log(`would trim ${count} entries before ${lowest} (the lowest applied position); removed none`);
       return DONE;
     }

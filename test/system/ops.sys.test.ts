@@ -167,3 +167,26 @@ describe("stream-info", () => {
     });
   }, 60_000);
 });
+
+describe("trim --dry-run", () => {
+  test("says how many entries the lowest position lets go, and removes none", async () => {
+    const redis = await systems.redis();
+    const dir = tempDir("streamledger-ops-");
+    systems.defer(dir.remove);
+    const streamKey = `stream-${crypto.randomUUID()}`;
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await redis.client.xadd(streamKey, "*", "n", String(n))) as string);
+    const env = { REDIS_URL: redis.url, STREAM_KEY: streamKey, DATA_DIR: dir.path };
+    const dryRun = () => runOps(env, ["trim", "--dry-run"]);
+
+    await redis.client.hset(`${streamKey}:positions`, { accounts: "0-0", customers: ids[2] as string });
+    expect((await dryRun()).stdout).toBe(
+      "would trim 0 entries before 0-0 (the lowest applied position); removed none\n",
+    );
+    await redis.client.hset(`${streamKey}:positions`, { accounts: ids[1] as string });
+    expect((await dryRun()).stdout).toBe(
+      `would trim 1 entries before ${ids[1]} (the lowest applied position); removed none\n`,
+    );
+    expect(await redis.client.xlen(streamKey)).toBe(3);
+  });
+});
