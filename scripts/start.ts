@@ -124,17 +124,20 @@ async function stopChild(child: Child, graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
-let stopping = false;
-/** The services first (they drain, and publish their outbox while Redis is still up), then Redis. */
-async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | null = null;
+/**
+ * The services first (they drain, and publish their outbox while Redis is still up), then Redis. Asked
+ * again meanwhile (a second signal), it goes on with the stop under way rather than exiting early.
+ */
+function stopAll(code: number): Promise<never> {
+  stopping ??= (async () => {
     await Promise.all(
       services.map((service) => stopChild(service, config.SHUTDOWN_GRACE_MS + KILL_MARGIN_MS)),
     );
     if (redis) await stopChild({ name: "redis-server", ...redis }, KILL_MARGIN_MS);
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 
 process.on("SIGINT", () => void stopAll(0));
@@ -145,7 +148,7 @@ stopWithLauncher(process.env, () => {
 });
 for (const child of children) {
   void child.exited.then((code) => {
-    if (stopping) return;
+    if (stopping !== null) return;
     // Exit code 0: it was told to stop (a signal sent to it alone); anything else is a failure.
     const how = code === 0 ? "stopped" : code === null ? "was killed" : `exited with code ${code}`;
     process.stderr.write(`start: ${child.name} ${how}; stopping everything\n`);
