@@ -47,7 +47,8 @@ The dead-letter stream <STREAM_KEY>:dlq holds the entries a consumer gave up on,
   dlq purge DLQ-ID                   delete dead letters (XDEL); prints how many
   dlq purge --all [--consumer C]
 
---all takes the dead letters there are when the command starts (of consumer C with --consumer).`,
+--all takes the dead letters there are when the command starts (of consumer C with --consumer; C must be
+a service or a consumer that reported a position, else exit 2).`,
   run: subcommands("dlq", { list, inspect, redrive: redriveCommand, purge: purgeCommand }),
 };
 
