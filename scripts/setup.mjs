@@ -183,7 +183,7 @@ export async function ensureSetUp(purpose, { systemOnly = false } = {}) {
       explainRootNeeded(purpose, needs);
       return false;
     }
-    if (!onPath("apt-get")) {
+    if (needs.missing.length > 0 && !onPath("apt-get")) {
       console.error(`setup: no apt-get here: install ${needs.missing.join(", ")} with this system's tools`);
       return false;
     }
