@@ -7,7 +7,7 @@ import { rebuild } from "./ops/rebuild";
 import { acknowledgeGapCommand, streamInfo, trim } from "./ops/stream";
 import { user } from "./ops/users";
 
-// Operator commands: `bun run ops -- <command>`. Reads the same environment as the services.
+// Operator commands: `npm run ops -- <command>`. Reads the same environment as the services.
 const COMMANDS: Record<string, Command> = {
   "stream-info": streamInfo,
   "acknowledge-gap": acknowledgeGapCommand,
@@ -19,22 +19,24 @@ const COMMANDS: Record<string, Command> = {
   keys,
 };
 
-const HELP = `usage: bun run ops -- <command> [arguments]    (bun run ops -- <command> --help for details)
+const HELP = `usage: npm run ops -- <command> [arguments]    (npm run ops -- <command> --help for details)
 
 Runs with the services' environment: REDIS_URL, STREAM_KEY, DATA_DIR.
 
 commands:
-  stream-info                  stream length and IDs, each consumer's position and lag (entries after
+  stream-info [--json]         stream length and IDs, each consumer's position and lag (entries after
                                it), the dead-letter stream's length
   acknowledge-gap SERVICE      accept that entries the SERVICE (customers|accounts) consumer missed are
                                gone, so it resumes (run it on the service's DATA_DIR; rebuilding is the
                                alternative)
-  trim                         XTRIM the stream up to the lowest position every known consumer has applied
+  trim [--dry-run]             XTRIM the stream up to the lowest position every known consumer has
+                               applied; --dry-run only says what it would remove
   dlq list [--limit N] [--json]
                                the newest dead letters (<STREAM_KEY>:dlq), newest last
   dlq inspect DLQ-ID [--json]  one dead letter in full
   dlq redrive DLQ-ID | --all [--consumer NAME]
-                               put dead-lettered entries back on the stream and delete the dead letters
+                               put dead-lettered entries back on the stream, for the consumer that
+                               dead-lettered each only, and delete the dead letters
   dlq purge DLQ-ID | --all [--consumer NAME]
                                delete dead letters
   outbox [--json]              each service database's unpublished events and the age of the oldest
@@ -49,23 +51,28 @@ commands:
 
 exit codes: 0 done, 1 failed, 2 bad usage; errors go to stderr`;
 
+const HINT = "npm run ops -- --help lists the commands";
+
+/** A usage error: one line, then where the usage is, on stderr; exit 2. */
+function badUsage(message: string, hint: string): number {
+  console.error(`ops: ${message}\n(${hint})`);
+  return BAD_USAGE;
+}
+
 async function main(argv: string[]): Promise<number> {
   // Files the commands create under DATA_DIR (keys, rebuilt databases) are owner-only.
   process.umask(0o077);
   const [name, ...args] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    if (name === undefined) {
-      console.error(HELP);
-      return BAD_USAGE;
-    }
+  if (name === "help" || name === "--help" || name === "-h") {
     console.log(HELP);
     return DONE;
   }
-  const command = entryNamed(COMMANDS, name);
-  if (!command) {
-    console.error(`ops: unknown command "${name}"\n\n${HELP}`);
+  if (name === undefined) {
+    console.error(`usage: npm run ops -- <command> [arguments]\n(${HINT})`);
     return BAD_USAGE;
   }
+  const command = entryNamed(COMMANDS, name);
+  if (!command) return badUsage(`unknown command "${name}"`, HINT);
   if (args.includes("--help") || args.includes("-h")) {
     console.log(command.usage);
     return DONE;
@@ -74,10 +81,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(args, context);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`ops: ${error.message}\n\n${command.usage}`);
-      return BAD_USAGE;
-    }
+    if (error instanceof UsageError)
+      return badUsage(error.message, `npm run ops -- ${name} --help for its usage`);
     throw error;
   } finally {
     close();

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# npm test: the whole suite with the services on Bun, then the system suite (test/system) with the
+# npm test (after scripts/run.mjs's set-up check): the whole suite with the services on Bun, then the system suite (test/system) with the
 # services, npm start and the ops CLI on Node.js, then the same on Deno (or only the stages named:
 # scripts/test.sh node deno). The test runner is `bun test` throughout; SERVICE_RUNTIME picks the
 # runtime of the spawned processes. Every stage runs even when one before failed; exit 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+# The dashboard's and /docs' scripts, fresh from web/: the system tests serve them.
+bun scripts/build-web.ts
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,15 +1,15 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { isStreamId } from "../../shared/events/stream-contract";
-import type { Config } from "../../shared/process/config";
-import { createLogger } from "../../shared/process/log";
-import { connectRedis, type Redis, redisTargetOf, whenReady } from "../../shared/stream/redis";
+import { type Config, redisUrlOf } from "../../shared/process/config";
+import { createLogger, redacted } from "../../shared/process/log";
+import { connectRedis, type Redis, redisTargetOf } from "../../shared/stream/redis";
 
 /** Exit codes of every command: 0 done, 1 failed, 2 bad usage. */
 export const DONE = 0;
 export const FAILED = 1;
 export const BAD_USAGE = 2;
 
-/** Bad arguments: printed with the command's usage, exit 2. */
+/** Bad arguments: printed on one line with a pointer to the command's usage, exit 2. */
 export class UsageError extends Error {}
 
 /** The command could not do its job (not found, refused, unreachable): printed, exit 1. */
@@ -25,7 +25,7 @@ export type Context = {
 type Run = (args: string[], context: Context) => Promise<number>;
 
 export type Command = {
-  /** Shown for `--help` (stdout) and after a usage error (stderr). */
+  /** Shown for `--help`. */
   usage: string;
   run: Run;
 };
@@ -51,6 +51,42 @@ export function subcommands(command: string, runs: Record<string, Run>): Run {
   };
 }
 
+/** How long a command waits for Redis before it says it cannot reach it. */
+export const REDIS_REACH_MS = 1000;
+
+/**
+ * Resolves once `redis` is ready; rejects at its first connection error (refused, unknown host, wrong
+ * password) or after `timeoutMs` (a host that does not answer), so an operator is told at once.
+ */
+function reachable(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      redis.off("error", onError);
+      outcome();
+    };
+    const onReady = () => settle(resolve);
+    const onError = (error: Error) => settle(() => reject(error));
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`no answer in ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    redis.once("ready", onReady);
+    redis.once("error", onError);
+  });
+}
+
+/** Where the commands looked for Redis (its password masked), why it failed, and what to do. */
+export function unreachableRedis(config: Config, cause: string): Failure {
+  const url = redacted(redisUrlOf(config)) as string;
+  const fix = config.REDIS_URL
+    ? "check that Redis is running there and that REDIS_URL (and REDIS_TLS_* for rediss://) are right"
+    : `start it (npm start runs one on 127.0.0.1:${config.LOCAL_REDIS_PORT}), or set REDIS_URL to your Redis`;
+  return new Failure(`cannot reach Redis at ${url} (${cause}): ${fix}`);
+}
+
 /** A context whose Redis connection is made only by the commands that need one; `close()` drops it. */
 export function createContext(config: Config, env: Record<string, string | undefined>) {
   let connection: Redis | undefined;
@@ -59,11 +95,30 @@ export function createContext(config: Config, env: Record<string, string | undef
     env,
     async redis() {
       connection ??= connectRedis(redisTargetOf(config), createLogger("ops", "silent"), "ops");
-      await whenReady(connection, 5000);
+      try {
+        await reachable(connection, REDIS_REACH_MS);
+      } catch (error) {
+        connection.disconnect();
+        connection = undefined;
+        throw unreachableRedis(config, error instanceof Error ? error.message : String(error));
+      }
       return connection;
     },
   };
   return { context, close: () => connection?.disconnect() };
+}
+
+/** Prints rows as columns, each as wide as its widest cell, the first row as the header. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    );
+  }
 }
 
 /** Parses a command's options strictly; anything unknown or malformed is a UsageError. */

@@ -2,6 +2,7 @@ import {
   type DeadLetterEntry as DeadLetter,
   decodeDeadLetter,
   originalFieldsOf,
+  REDRIVEN_FOR_FIELD,
 } from "../../shared/events/stream-contract";
 import type { Redis } from "../../shared/stream/redis";
 import { Failure } from "./cli";
@@ -12,14 +13,21 @@ type StreamEntry = [id: string, fields: string[]];
 
 const deadLetterOf = ([id, fields]: StreamEntry): DeadLetter => decodeDeadLetter(id, fields);
 
-/** The flat field/value list to XADD the original entry again; throws a Failure when there is none. */
+/**
+ * The flat field/value list to XADD the original entry again, for the consumer that dead-lettered it
+ * only (REDRIVEN_FOR_FIELD, replacing the one a redriven entry dead-lettered again carries); throws a
+ * Failure when there are no fields or no consumer.
+ */
 export function redriveFields(letter: DeadLetter): string[] {
   const fields = originalFieldsOf(letter);
-  const pairs = Object.entries(fields ?? {});
+  const pairs = Object.entries(fields ?? {}).filter(([name]) => name !== REDRIVEN_FOR_FIELD);
   if (pairs.length === 0 || pairs.some(([, value]) => typeof value !== "string")) {
     throw new Failure(`dead letter ${letter.id} has no usable OriginalFields to put back on the stream`);
   }
-  return pairs.flat() as string[];
+  if (!letter.consumer) {
+    throw new Failure(`dead letter ${letter.id} names no Consumer: a redrive could not be aimed at one`);
+  }
+  return [...(pairs.flat() as string[]), REDRIVEN_FOR_FIELD, letter.consumer];
 }
 
 export async function findDeadLetter(redis: Redis, dlqKey: string, id: string): Promise<DeadLetter | null> {

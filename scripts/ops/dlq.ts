@@ -1,4 +1,5 @@
 import { deadLetterStreamOf, originalFieldsOf } from "../../shared/events/stream-contract";
+import type { Redis } from "../../shared/stream/redis";
 import {
   type Command,
   type Context,
@@ -8,6 +9,7 @@ import {
   parseOptions,
   positionals,
   positiveInteger,
+  printTable,
   streamId,
   subcommands,
   UsageError,
@@ -21,12 +23,13 @@ import {
   purge,
   redrive,
 } from "./dead-letters";
+import { knownConsumers } from "./stream";
 
 const DEFAULT_LIMIT = 100;
 const REASON_WIDTH = 60;
 
 export const dlq: Command = {
-  usage: `usage: bun run ops -- dlq <subcommand>
+  usage: `usage: npm run ops -- dlq <subcommand>
 
 The dead-letter stream <STREAM_KEY>:dlq holds the entries a consumer gave up on, with the reason.
 
@@ -34,14 +37,18 @@ The dead-letter stream <STREAM_KEY>:dlq holds the entries a consumer gave up on,
                                      entry ID, consumer, original entry ID, reason, time
   dlq inspect DLQ-ID [--json]        one dead letter in full, its original fields pretty-printed;
                                      exit 1 if there is no such entry
-  dlq redrive DLQ-ID                 put the original entry back on the main stream (a new entry, so the
-  dlq redrive --all [--consumer C]   consumers read it again) and delete the dead letter, in one MULTI;
-                                     prints the new stream ID. Consumers apply each EventId once, so a
-                                     redriven event is applied once. Exit 1 if the entry is not there.
+  dlq redrive DLQ-ID                 put the original entry back on the main stream (a new entry) for
+  dlq redrive --all [--consumer C]   the consumer that dead-lettered it only, and delete the dead letter,
+                                     in one MULTI; prints the new stream ID. The new entry carries
+                                     RedrivenFor: <consumer>; every other consumer passes it as already
+                                     dealt with, so it neither applies it twice nor dead-letters it
+                                     again. The consumer applies each EventId once, so a redriven event
+                                     is applied once. Exit 1 if the entry is not there.
   dlq purge DLQ-ID                   delete dead letters (XDEL); prints how many
   dlq purge --all [--consumer C]
 
---all takes the dead letters there are when the command starts (of consumer C with --consumer).`,
+--all takes the dead letters there are when the command starts (of consumer C with --consumer; C must be
+a service or a consumer that reported a position, else exit 2).`,
   run: subcommands("dlq", { list, inspect, redrive: redriveCommand, purge: purgeCommand }),
 };
 
@@ -78,15 +85,7 @@ async function list(args: string[], context: Context): Promise<number> {
       letter.deadLetteredAt ?? "-",
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) {
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
-  }
+  printTable(rows);
   const total = await redis.xlen(key);
   if (total > letters.length) console.log(`(the newest ${letters.length} of ${total}; see --limit)`);
   return DONE;
@@ -123,8 +122,10 @@ async function inspect(args: string[], context: Context): Promise<number> {
   return DONE;
 }
 
+type Selection = { id: string } | { all: true; consumer: string | undefined };
+
 /** Which dead letters `redrive` and `purge` act on: one ID, or `--all` optionally of one consumer. */
-function selection(args: string[]): { id: string } | { all: true; consumer: string | undefined } {
+function selection(args: string[]): Selection {
   const { values, positionals: rest } = parseOptions(args, {
     all: { type: "boolean" },
     consumer: { type: "string" },
@@ -139,16 +140,26 @@ function selection(args: string[]): { id: string } | { all: true; consumer: stri
   return { id: streamId(raw as string, "DLQ-ID") };
 }
 
+/** A consumer named with --consumer must be one there is: a typo would otherwise select nothing, silently. */
+async function checkConsumer(redis: Redis, context: Context, selected: Selection): Promise<void> {
+  if (!("all" in selected) || selected.consumer === undefined) return;
+  const known = await knownConsumers(redis, context.config.STREAM_KEY);
+  if (!known.includes(selected.consumer)) {
+    throw new UsageError(`unknown consumer "${selected.consumer}" (the consumers are ${known.join(", ")})`);
+  }
+}
+
 async function redriveCommand(args: string[], context: Context): Promise<number> {
   const selected = selection(args);
   const redis = await context.redis();
+  await checkConsumer(redis, context, selected);
   const keys = keysOf(context);
   await checkIsStream(redis, keys.stream);
   if ("id" in selected) {
     const newId = await redrive(redis, keys, selected.id);
     if (newId === null) throw new Failure(`no dead letter ${selected.id} in ${keys.dlq}`);
     console.log(`${selected.id} -> ${newId}`);
-    console.log(`redrove 1 dead letter onto ${keys.stream}`);
+    console.log(`redrove 1 dead letter onto ${keys.stream}, for its consumer only`);
     return DONE;
   }
   let redriven = 0;
@@ -173,6 +184,7 @@ async function redriveCommand(args: string[], context: Context): Promise<number>
 async function purgeCommand(args: string[], context: Context): Promise<number> {
   const selected = selection(args);
   const redis = await context.redis();
+  await checkConsumer(redis, context, selected);
   const { dlq: key } = keysOf(context);
   const ids =
     "id" in selected

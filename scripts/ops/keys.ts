@@ -7,7 +7,7 @@ import {
 import { type Command, type Context, DONE, Failure, parseOptions, positionals, subcommands } from "./cli";
 
 export const keys: Command = {
-  usage: `usage: bun run ops -- keys <subcommand>
+  usage: `usage: npm run ops -- keys <subcommand>
 
 The accounts service's token signing keys, in DATA_DIR/accounts-signing-keys.json (owner-only).
 

@@ -24,7 +24,7 @@ function readBacklog(path: string, now: Date): Backlog {
 }
 
 export const outboxCommand: Command = {
-  usage: `usage: bun run ops -- outbox [--json]
+  usage: `usage: npm run ops -- outbox [--json]
 
 For each service database under DATA_DIR (${SERVICES.map((s) => `${s}.sqlite`).join(", ")}): how many events
 wait in its outbox to be published to the stream, and how old the oldest is. A database that is not

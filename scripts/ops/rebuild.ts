@@ -4,7 +4,7 @@ import { RebuildRefused, rebuildAccountsReadModel, removeLeftovers } from "../..
 import { type Command, DONE, FAILED, Failure, parseOptions, positionals, UsageError } from "./cli";
 
 export const rebuild: Command = {
-  usage: `usage: bun run ops -- rebuild accounts [--verify]
+  usage: `usage: npm run ops -- rebuild accounts [--verify]
 
 Replays the whole stream into a fresh accounts read model beside the live one (DATA_DIR/accounts.sqlite).
 Refused when the stream no longer holds its whole history (trimmed, deleted or lost entries): a replay

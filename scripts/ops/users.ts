@@ -23,7 +23,7 @@ import {
 import { readPassword } from "./password";
 
 export const user: Command = {
-  usage: `usage: bun run ops -- user <subcommand>
+  usage: `usage: npm run ops -- user <subcommand>
 
 Users of the accounts service, written to DATA_DIR/accounts.sqlite (a running service sees them at once).
 

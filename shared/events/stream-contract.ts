@@ -43,6 +43,14 @@ export const DEAD_LETTER_FIELD = {
   originalFields: "OriginalFields",
 } as const;
 
+/**
+ * The field a redriven entry carries: the one consumer it is put back for (the one that dead-lettered it).
+ * Every other consumer passes such an entry as already dealt with, moving its checkpoint past it, so a
+ * redrive never reaches a consumer that applied the original (or dead-lettered it on its own). Appended
+ * after the event's fields; legacy consumers, which read only EventTypeName and Payload, do not see it.
+ */
+export const REDRIVEN_FOR_FIELD = "RedrivenFor";
+
 /** A dead letter as a consumer writes it. */
 export type DeadLetterRecord = {
   deadLetterId: string;

@@ -1,7 +1,9 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ConsumerStatus } from "../projection/consumer";
 import type { BatchResult } from "../projection/projection";
+import { AuthError } from "./errors";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -145,9 +147,18 @@ function scrapedGauges(registers: Registers, read: Read): void {
   );
 }
 
-/** `GET /metrics` in Prometheus text format. */
-export function metricsRoute(metrics: Metrics) {
-  return new Elysia().get("/metrics", async ({ set }) => {
+const digestOf = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * `GET /metrics` in Prometheus text format; with `token`, only for a request whose Authorization is
+ * `Bearer <token>` (compared in constant time, as digests of equal length), else a 401 problem.
+ */
+export function metricsRoute(metrics: Metrics, token?: string) {
+  const expected = token === undefined ? null : digestOf(`Bearer ${token}`);
+  return new Elysia().get("/metrics", async ({ request, set }) => {
+    if (expected && !timingSafeEqual(expected, digestOf(request.headers.get("authorization") ?? ""))) {
+      throw new AuthError(401, "GET /metrics needs the METRICS_TOKEN as a bearer token");
+    }
     set.headers["content-type"] = metrics.registry.contentType;
     return metrics.registry.metrics();
   });

@@ -82,10 +82,18 @@ export const COMMON_ROUTES: RouteDoc[] = [
   {
     method: "get",
     path: "/metrics",
-    summary: "Prometheus metrics",
+    summary:
+      "Prometheus metrics (on the service's own metrics listener instead when CUSTOMERS_METRICS_PORT / ACCOUNTS_METRICS_PORT is set)",
     tag: "operations",
     auth: false,
-    responses: { 200: { description: "Prometheus text format", contentType: "text/plain" } },
+    responses: {
+      200: { description: "Prometheus text format", contentType: "text/plain" },
+      401: {
+        description: "METRICS_TOKEN is set and the request does not carry it as a bearer token",
+        schema: problemBody,
+        contentType: "application/problem+json",
+      },
+    },
   },
 ];
 

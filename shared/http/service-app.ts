@@ -15,6 +15,10 @@ export type ServiceAppDeps = HealthDeps & {
   maxBodyBytes?: number;
   /** Origins whose pages may call this service (CORS): the dashboard's. */
   dashboardOrigins: readonly string[];
+  /** What GET /metrics requires as a bearer token (METRICS_TOKEN); unset, it is open. */
+  metricsToken?: string;
+  /** /metrics is served on a listener of its own (metricsApp), not on this app's port. */
+  metricsElsewhere?: boolean;
 };
 
 /**
@@ -29,6 +33,11 @@ export function serviceApp(service: string, deps: ServiceAppDeps, openApiDocumen
     .use(queryRule(openApiDocument))
     .use(corsFor(deps.dashboardOrigins))
     .use(healthRoutes(service, deps))
-    .use(metricsRoute(deps.metrics))
+    .use(deps.metricsElsewhere ? new Elysia() : metricsRoute(deps.metrics, deps.metricsToken))
     .use(docsRoutes(openApiDocument));
+}
+
+/** /metrics alone, for a listener of its own (METRICS_HOST and the service's METRICS_PORT). */
+export function metricsApp(deps: Pick<ServiceAppDeps, "logger" | "metrics" | "metricsToken">) {
+  return new Elysia().use(httpConventions(deps)).use(metricsRoute(deps.metrics, deps.metricsToken));
 }

@@ -56,6 +56,16 @@ const configSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(65_536),
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** A bearer token GET /metrics then requires (Prometheus' `authorization` credentials); unset, it is open. */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be visible ASCII, no spaces")
+    .optional(),
+  /** Where a service serves /metrics on a listener of its own (then not on its API port). */
+  METRICS_HOST: z.string().min(1).optional(),
+  CUSTOMERS_METRICS_PORT: port.optional(),
+  ACCOUNTS_METRICS_PORT: port.optional(),
 });
 
 const checkedConfigSchema = configSchema.superRefine((config, context) => {
@@ -91,6 +101,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+}
+
+/**
+ * The listener of its own a service serves /metrics on, when its METRICS_PORT variable is set: on
+ * METRICS_HOST, else HOST. Null: /metrics is served on the service's own port.
+ */
+export function metricsListenerOf(
+  config: Config,
+  service: "customers" | "accounts",
+): { host: string; port: number; variable: string } | null {
+  const variable = service === "customers" ? "CUSTOMERS_METRICS_PORT" : "ACCOUNTS_METRICS_PORT";
+  const port = config[variable];
+  return port === undefined ? null : { host: config.METRICS_HOST ?? config.HOST, port, variable };
 }
 
 /** The Redis URL a service connects to when none is configured: the local child server `bun run start` starts. */

@@ -1,6 +1,6 @@
 import { EVENT_TYPES, type EventType } from "../events/schemas";
-import { streamTimeOf } from "../events/stream-contract";
-import { decodeEntry, type RawEntry, typeOfEntry } from "../events/wire";
+import { REDRIVEN_FOR_FIELD, streamTimeOf } from "../events/stream-contract";
+import { decodeEntry, fieldOfEntry, type RawEntry, typeOfEntry } from "../events/wire";
 import { changesOf } from "../sqlite/db";
 import { type ApplyContext, type Attempt, countApplied, countDeadLetter, type Verdict } from "./batch";
 import type { DeadLetter } from "./dead-letters";
@@ -40,10 +40,15 @@ export function stepEntry(context: ApplyContext, attempt: Attempt, entry: RawEnt
   return verdict;
 }
 
-/** Entries of known types the projection does not handle, and those `skip` picks, only move the checkpoint. */
+/**
+ * Entries of known types the projection does not handle, those `skip` picks, and those redriven for
+ * another consumer only move the checkpoint.
+ */
 function isHandled(context: ApplyContext, entry: RawEntry): boolean {
   const type = typeOfEntry(entry) as EventType | undefined;
   if (type !== undefined && EVENT_TYPES.includes(type) && !context.handles.includes(type)) return false;
+  const redrivenFor = fieldOfEntry(entry, REDRIVEN_FOR_FIELD);
+  if (redrivenFor !== undefined && redrivenFor !== context.name) return false;
   return context.skip?.(entry) !== true;
 }
 

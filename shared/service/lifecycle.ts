@@ -1,5 +1,7 @@
 import { listen, type ServableApp } from "../http/serve";
 import type { Logger } from "../process/log";
+import { stopAsOnSigterm, stopWithLauncher } from "../process/parent";
+import { describePortRefusal, portRefusal } from "../process/ports";
 
 /** Something a service closes at shutdown, in order. */
 export type Closer = { name: string; close(): unknown };
@@ -12,6 +14,8 @@ export async function serveUntilSignalled(deps: {
   app: ServableApp;
   hostname: string;
   port: number;
+  /** The variable that chose the port, named when the port is taken. */
+  portVariable: string;
   logger: Logger;
   closers: Closer[];
   graceMs: number;
@@ -22,7 +26,11 @@ export async function serveUntilSignalled(deps: {
   const { app, hostname, port, logger, closers, graceMs, maxBodyBytes, beforeStop } = deps;
   // The app answers bodies over MAX_BODY_BYTES with a 413 problem; Bun's own limit is a backstop on memory.
   const backstop = Math.max(4 * maxBodyBytes, 1024 * 1024);
-  const server = await listen(app, { hostname, port, maxRequestBodySize: backstop });
+  const server = await listenOrExplain(
+    app,
+    { hostname, port, maxRequestBodySize: backstop },
+    deps.portVariable,
+  );
   logger.info("listening", { url: `http://${hostname}:${port}` });
 
   let stopping = false;
@@ -56,6 +64,24 @@ export async function serveUntilSignalled(deps: {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
+/**
+ * Listens, or fails with a message naming what holds a taken port and the fix, the same on every runtime
+ * (each words its own error differently, and none says by what).
+ */
+export async function listenOrExplain(
+  app: ServableApp,
+  options: Parameters<typeof listen>[1],
+  variable: string,
+): ReturnType<typeof listen> {
+  try {
+    return await listen(app, options);
+  } catch (error) {
+    const code = await portRefusal(options.hostname, options.port);
+    if (code === null) throw error;
+    throw new Error(describePortRefusal({ port: options.port, host: options.hostname, variable, code }));
+  }
+}
+
 /** Runs a service's start-up; a failure (bad configuration, unreadable data dir) is printed plainly and exits 1. */
 export async function runMain(name: string, main: () => Promise<void>): Promise<void> {
   // A stop requested while starting: nothing is serving or half-written yet, so leave at once, cleanly.
@@ -65,6 +91,8 @@ export async function runMain(name: string, main: () => Promise<void>): Promise<
   const leave = () => process.exit(0);
   process.once("SIGTERM", leave);
   process.once("SIGINT", leave);
+  // Started by npm start (or a test harness): stop as on SIGTERM if that process dies without saying so.
+  stopWithLauncher(process.env, stopAsOnSigterm);
   try {
     await main();
   } catch (error) {

@@ -3,11 +3,12 @@ import { uuidv7 } from "uuidv7";
 import { inputLimitsOf } from "../http/limits";
 import { createMetrics } from "../http/metrics";
 import type { ServableApp } from "../http/serve";
-import { dashboardOriginsOf, loadConfig } from "../process/config";
+import { metricsApp } from "../http/service-app";
+import { dashboardOriginsOf, loadConfig, metricsListenerOf } from "../process/config";
 import { acquireInstanceLock } from "../process/lock";
 import { createLogger } from "../process/log";
 import { openDatabase, type SqliteDatabase } from "../sqlite/db";
-import { type Closer, serveUntilSignalled } from "./lifecycle";
+import { type Closer, listenOrExplain, serveUntilSignalled } from "./lifecycle";
 import { startStreamPlumbing } from "./plumbing";
 
 type Service = "customers" | "accounts";
@@ -27,6 +28,7 @@ export function startService(service: Service) {
   const logger = createLogger(service, config.LOG_LEVEL, config.LOG_FORMAT);
   const metrics = createMetrics(service);
   const releaseLock = acquireInstanceLock(config.DATA_DIR, service);
+  const metricsListener = metricsListenerOf(config, service);
   const now = () => new Date();
   let database: SqliteDatabase | undefined;
   let plumbingClosers: Closer[] = [];
@@ -62,22 +64,40 @@ export function startService(service: Service) {
         maxBodyBytes: config.MAX_BODY_BYTES,
         dashboardOrigins: dashboardOriginsOf(config),
         limits: inputLimitsOf(config),
+        metricsToken: config.METRICS_TOKEN,
+        metricsElsewhere: metricsListener !== null,
       };
       return { relay, consumer, appDeps };
     },
 
-    /** Serves `app` on `port` until SIGTERM/SIGINT; `beforeStop` runs first (see serveUntilSignalled). */
-    serve(app: ServableApp, port: number, beforeStop?: () => void): Promise<void> {
+    /**
+     * Serves `app` on `port` until SIGTERM/SIGINT; `beforeStop` runs first (see serveUntilSignalled). With
+     * a metrics port, /metrics listens there first and stops with the rest.
+     */
+    async serve(app: ServableApp, port: number, beforeStop?: () => void): Promise<void> {
       const opened = database;
+      const metricsServer = metricsListener
+        ? await listenOrExplain(
+            metricsApp({ logger, metrics, metricsToken: config.METRICS_TOKEN }),
+            { hostname: metricsListener.host, port: metricsListener.port, maxRequestBodySize: 1024 * 1024 },
+            metricsListener.variable,
+          )
+        : null;
+      if (metricsListener)
+        logger.info("metrics listening", {
+          url: `http://${metricsListener.host}:${metricsListener.port}/metrics`,
+        });
       return serveUntilSignalled({
         app,
         beforeStop,
         hostname: config.HOST,
         port,
+        portVariable: `${service.toUpperCase()}_PORT`,
         logger,
         graceMs: config.SHUTDOWN_GRACE_MS,
         maxBodyBytes: config.MAX_BODY_BYTES,
         closers: [
+          ...(metricsServer ? [{ name: "metrics listener", close: () => metricsServer.stop() }] : []),
           ...plumbingClosers,
           ...(opened ? [{ name: "database", close: () => opened.close() }] : []),
           { name: "instance lock", close: releaseLock },

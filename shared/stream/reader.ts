@@ -41,14 +41,23 @@ export function createStreamReader(deps: {
         reject(new StalledReadError(`XREAD did not answer within ${blockMs + stallMs} ms`));
       }, blockMs + stallMs);
     });
+    // A read in flight when its connection dropped is not failed by disconnect(): closing ends it, so a
+    // shutdown right after Redis went away does not wait for the watchdog.
+    let onClose = () => {};
+    const closedMeanwhile = new Promise<never>((_, reject) => {
+      onClose = () => reject(new Error("the reader was closed"));
+      closing.signal.addEventListener("abort", onClose, { once: true });
+    });
     try {
       const reply = await Promise.race([
         current.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", streamKey, afterId),
         stalled,
+        closedMeanwhile,
       ]);
       return (reply?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields }));
     } finally {
       clearTimeout(watchdog);
+      closing.signal.removeEventListener("abort", onClose);
     }
   }
 

@@ -12,6 +12,17 @@ export function freePort(): number {
   return port;
 }
 
+/** Whether nothing accepts connections on 127.0.0.1:`port` now. */
+export async function portIsClosed(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export function tempDir(prefix = "streamledger-"): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };

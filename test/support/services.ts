@@ -2,6 +2,7 @@ import { openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type Redis from "ioredis";
+import { PARENT_PID_VARIABLE } from "../../shared/process/parent";
 import { parseRuntime, runtimeCommand, serviceEnvironment } from "../../shared/process/runtime";
 import { eventually, freePort, type TestRedis, tempDir } from "./resources";
 
@@ -48,7 +49,14 @@ export async function startService(name: ServiceName, env: Record<string, string
     const log = openSync(logFile, "a");
     child = Bun.spawn(serviceCommand(join(ROOT, name, "main.ts")), {
       cwd: ROOT,
-      env: { ...process.env, ...serviceEnvironment(SERVICE_RUNTIME, process.env), LOG_LEVEL: "info", ...env },
+      env: {
+        ...process.env,
+        ...serviceEnvironment(SERVICE_RUNTIME, process.env),
+        LOG_LEVEL: "info",
+        // A test run that dies leaves no service behind.
+        [PARENT_PID_VARIABLE]: String(process.pid),
+        ...env,
+      },
       stdout: log,
       stderr: log,
     });

@@ -166,9 +166,18 @@ describe("retention", () => {
     await stopAccountsBehind(10, 20);
     const lengthBefore = await redis.client.xlen(system.streamKey);
 
+    const dryRun = await runOps(system.env, ["trim", "--dry-run"]);
+    expect(dryRun.code).toBe(0);
+    const wouldTrim =
+      /^would trim ([1-9][0-9]*) entries before \S+ \(the lowest applied position\); removed none$/m.exec(
+        dryRun.stdout,
+      )?.[1];
+    expect(wouldTrim).toBeDefined();
+    expect(await redis.client.xlen(system.streamKey)).toBe(lengthBefore);
+
     const ops = await runOps(system.env, ["trim"]);
     expect(ops.code).toBe(0);
-    expect(ops.stdout).toMatch(/^trimmed [1-9][0-9]* entries/);
+    expect(ops.stdout).toStartWith(`trimmed ${wouldTrim} entries`);
     const [checkpoint] = readServiceDb<{ position: string }>(
       system.dataDir,
       "accounts",

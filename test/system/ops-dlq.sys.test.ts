@@ -93,6 +93,14 @@ describe("dlq", () => {
     expect((await runOps(system.env, ["dlq", "purge", customersLetter?.id as string])).code).toBe(1);
     const noneOfCustomers = await runOps(system.env, ["dlq", "purge", "--all", "--consumer", "customers"]);
     expect(noneOfCustomers.stdout).toContain("purged 0 dead letters");
+    const nobody = await runOps(system.env, ["dlq", "purge", "--all", "--consumer", "nobody"]);
+    expect(nobody).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        'ops: unknown consumer "nobody" (the consumers are accounts, customers)\n(npm run ops -- dlq --help for its usage)\n',
+    });
+    expect(await redis.client.xlen(dlqKey)).toBe(1);
     const all = await runOps(system.env, ["dlq", "purge", "--all"]);
     expect(all.stdout).toContain("purged 1 dead letter");
     expect(await redis.client.xlen(dlqKey)).toBe(0);
@@ -130,7 +138,8 @@ describe("dlq", () => {
     const newId = /-> ([0-9]+-[0-9]+)/.exec(redriven.stdout)?.[1] as string;
     const [original] = await redis.client.xrange(system.streamKey, orphanId, orphanId);
     const [copy] = await redis.client.xrange(system.streamKey, newId, newId);
-    expect(copy?.[1]).toEqual(original?.[1] as string[]);
+    // The original entry, aimed at the consumer that dead-lettered it.
+    expect(copy?.[1]).toEqual([...(original?.[1] ?? []), "RedrivenFor", "accounts"]);
     expect(await redis.client.xlen(deadLetterStreamOf(system.streamKey))).toBe(0);
 
     await system.settled();
@@ -147,8 +156,8 @@ describe("dlq", () => {
     expect((await accountViews(system.accounts.url, token))[0]?.total_revenue_cents).toBe(1750);
   }, 60_000);
 
-  test("redrive --all --consumer puts back only that consumer's dead letters, each once", async () => {
-    const { system } = await withSystem();
+  test("redrive --all --consumer puts back only that consumer's dead letters, each for that consumer alone", async () => {
+    const { redis, system } = await withSystem();
     const poisonId = await xaddVersioned(system, customerCreated("778", "Still from the future"), {
       version: 2,
     });
@@ -157,22 +166,38 @@ describe("dlq", () => {
       const letters = await deadLetters(system);
       return letters.length === 2 ? letters : undefined;
     });
+    expect((await runOps(system.env, ["dlq", "redrive", "--all", "--consumer", "nobody"])).code).toBe(2);
 
     const redriven = await runOps(system.env, ["dlq", "redrive", "--all", "--consumer", "accounts"]);
     expect(redriven.code).toBe(0);
     expect(redriven.stdout).toContain("redrove 1 dead letter onto");
     const copyId = /-> ([0-9]+-[0-9]+)/.exec(redriven.stdout)?.[1] as string;
 
-    // Still a future version: both consumers read the copy and dead-letter it again, and that is all.
+    // Still a future version: accounts dead-letters the copy again; customers, which it is not for,
+    // passes it (its position moves past it) and the list does not grow.
     await system.settled();
-    const after = await eventually("the copy to be dead-lettered again", async () => {
+    const after = await eventually("accounts to dead-letter the copy again", async () => {
       const letters = await deadLetters(system);
-      return letters.length === 3 ? letters : undefined;
+      return letters.some((letter) => letter.originalId === copyId) ? letters : undefined;
     });
+    expect(after).toHaveLength(2);
     const ids = after.map((letter) => letter.id);
     expect(ids).toContain(before.find((letter) => letter.consumer === "customers")?.id as string);
     expect(ids).not.toContain(before.find((letter) => letter.consumer === "accounts")?.id as string);
-    expect(after.filter((letter) => letter.originalId === copyId)).toHaveLength(2);
+    expect(after.filter((letter) => letter.originalId === copyId).map((letter) => letter.consumer)).toEqual([
+      "accounts",
+    ]);
     expect(after.filter((letter) => letter.originalId === poisonId)).toHaveLength(1);
+    const positions = await redis.client.hgetall(`${system.streamKey}:positions`);
+    expect(positions.customers).toBe(copyId);
+
+    // Redriven again, the copy of the copy is aimed at accounts once more (one RedrivenFor field).
+    const again = await runOps(system.env, ["dlq", "redrive", "--all", "--consumer", "accounts"]);
+    const secondId = /-> ([0-9]+-[0-9]+)/.exec(again.stdout)?.[1] as string;
+    const [second] = await redis.client.xrange(system.streamKey, secondId, secondId);
+    expect(second?.[1].filter((field) => field === "RedrivenFor")).toHaveLength(1);
+    expect(second?.[1].at(-1)).toBe("accounts");
+    await system.settled();
+    expect(await deadLetters(system)).toHaveLength(2);
   }, 60_000);
 });

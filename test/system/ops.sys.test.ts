@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { openDatabase } from "../../shared/sqlite/db";
 import { accountViews, createCustomer, postInvoice } from "../support/api";
 import { runOps } from "../support/ops";
-import { eventually, tempDir } from "../support/resources";
+import { eventually, freePort, tempDir } from "../support/resources";
 import { caughtUp, health } from "../support/services";
 import { systemPerTest } from "../support/system";
 
@@ -23,14 +23,49 @@ describe("usage", () => {
       expect(help.stdout).toContain(command);
     expect((await runOps({}, ["dlq", "--help"])).stdout).toContain("dlq purge DLQ-ID");
 
+    expect(help.stdout).toContain("usage: npm run ops -- <command>");
+    expect(help.stdout).not.toContain("bun run");
+
     const none = await runOps({}, []);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("usage:");
+    expect(none.stderr).toBe(
+      "usage: npm run ops -- <command> [arguments]\n(npm run ops -- --help lists the commands)\n",
+    );
     const unknown = await runOps({}, ["frobnicate"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    expect((await runOps({}, ["dlq", "list", "--limit", "none"])).code).toBe(2);
+    expect(unknown.stderr).toBe(
+      'ops: unknown command "frobnicate"\n(npm run ops -- --help lists the commands)\n',
+    );
+    const badLimit = await runOps({}, ["dlq", "list", "--limit", "none"]);
+    expect(badLimit).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "ops: --limit must be a positive integer\n(npm run ops -- dlq --help for its usage)\n",
+    });
     expect((await runOps({}, ["dlq", "redrive", "--consumer", "accounts"])).code).toBe(2);
+  });
+
+  test("with Redis down a command answers at once, naming the URL with its password masked, and the fix", async () => {
+    const port = freePort();
+    const down = await runOps({ REDIS_URL: `redis://ops:s3cret@127.0.0.1:${port}` }, ["stream-info"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toBe(
+      `ops: cannot reach Redis at redis://ops:[redacted]@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}): check that Redis is running there and that REDIS_URL (and REDIS_TLS_* for rediss://) are right\n`,
+    );
+    const local = await runOps({ REDIS_URL: "", LOCAL_REDIS_PORT: String(port) }, ["dlq", "list"]);
+    expect(local.stderr).toContain(`start it (npm start runs one on 127.0.0.1:${port}), or set REDIS_URL`);
+
+    // A server that accepts the connection and never answers: given up on after a second.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const hung = await runOps({ REDIS_URL: `redis://127.0.0.1:${silent.port}` }, ["trim"]);
+      expect(hung.code).toBe(1);
+      expect(hung.stderr).toContain(
+        `cannot reach Redis at redis://127.0.0.1:${silent.port} (no answer in 1000 ms)`,
+      );
+    } finally {
+      silent.stop(true);
+    }
   });
 });
 
@@ -83,7 +118,7 @@ describe("stream-info", () => {
     }
     await caughtUp([system.customers], redis.client, system.streamKey);
     const info = await eventually("customers to report its position", async () => {
-      const ops = await runOps(system.env, ["stream-info"]);
+      const ops = await runOps(system.env, ["stream-info", "--json"]);
       expect(ops.code).toBe(0);
       const parsed = JSON.parse(ops.stdout) as { lag: Record<string, number | string>; deadLetters: number };
       return parsed.lag.customers === 0 ? parsed : undefined;
@@ -91,6 +126,17 @@ describe("stream-info", () => {
     expect(info.lag.accounts).toBe(3);
     expect(info.deadLetters).toBe(0);
     expect((await health(system.customers)).outbox.count).toBe(0);
+
+    // For people: the stream's facts, then one row per consumer.
+    const table = await runOps(system.env, ["stream-info"]);
+    expect(table.code).toBe(0);
+    const length = await redis.client.xlen(system.streamKey);
+    expect(table.stdout).toContain(`stream:        ${system.streamKey}\n`);
+    expect(table.stdout).toContain(`length:        ${length} entries\n`);
+    expect(table.stdout).toContain(`dead letters:  0 in ${system.streamKey}:dlq\n`);
+    expect(table.stdout).toMatch(/^CONSUMER +POSITION +LAG \(ENTRIES AFTER IT\)$/m);
+    expect(table.stdout).toMatch(/^accounts +[0-9]+-[0-9]+ +3$/m);
+    expect(table.stdout).toMatch(/^customers +[0-9]+-[0-9]+ +0$/m);
   }, 60_000);
 
   test("a consumer more than 100000 entries behind is shown as >100000", async () => {
@@ -112,6 +158,7 @@ describe("stream-info", () => {
     });
     const ops = await runOps({ REDIS_URL: redis.url, STREAM_KEY: streamKey, DATA_DIR: dir.path }, [
       "stream-info",
+      "--json",
     ]);
     expect(ops.code).toBe(0);
     expect(JSON.parse(ops.stdout)).toMatchObject({
@@ -119,4 +166,27 @@ describe("stream-info", () => {
       lag: { far: ">100000", near: 1000, done: 0 },
     });
   }, 60_000);
+});
+
+describe("trim --dry-run", () => {
+  test("says how many entries the lowest position lets go, and removes none", async () => {
+    const redis = await systems.redis();
+    const dir = tempDir("streamledger-ops-");
+    systems.defer(dir.remove);
+    const streamKey = `stream-${crypto.randomUUID()}`;
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await redis.client.xadd(streamKey, "*", "n", String(n))) as string);
+    const env = { REDIS_URL: redis.url, STREAM_KEY: streamKey, DATA_DIR: dir.path };
+    const dryRun = () => runOps(env, ["trim", "--dry-run"]);
+
+    await redis.client.hset(`${streamKey}:positions`, { accounts: "0-0", customers: ids[2] as string });
+    expect((await dryRun()).stdout).toBe(
+      "would trim 0 entries before 0-0 (the lowest applied position); removed none\n",
+    );
+    await redis.client.hset(`${streamKey}:positions`, { accounts: ids[1] as string });
+    expect((await dryRun()).stdout).toBe(
+      `would trim 1 entries before ${ids[1]} (the lowest applied position); removed none\n`,
+    );
+    expect(await redis.client.xlen(streamKey)).toBe(3);
+  });
 });

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { dirname, join } from "node:path";
 import { login, request } from "../support/api";
 import { cleanupAfterEach } from "../support/lifecycle";
-import { eventually, freePort, tempDir } from "../support/resources";
+import { npmStart, runningTree } from "../support/npm-start";
+import { processTree } from "../support/process-tree";
+import { eventually, freePort, portIsClosed, tempDir } from "../support/resources";
 import { SERVICE_RUNTIME, serviceCommand } from "../support/services";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -31,16 +33,6 @@ function startCommand(env: Record<string, string>) {
   });
   cleanups.push(() => child.kill("SIGKILL"));
   return { child, ports, dataDir: dir.path };
-}
-
-async function portIsClosed(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 describe("npm start (scripts/start.ts)", () => {
@@ -89,7 +81,84 @@ describe("npm start (scripts/start.ts)", () => {
   });
 });
 
+/** Listens on a free port from this test process, as another program holding it would. */
+function holdPort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  cleanups.push(() => server.stop(true));
+  return server.port;
+}
+
+describe("a port already in use is named, with what holds it and the fix", () => {
+  test("a second npm start: LOCAL_REDIS_PORT is held by the first one's redis-server", async () => {
+    const first = npmStart();
+    cleanups.push(() => {
+      for (const info of processTree(first.child.pid).reverse()) process.kill(info.pid, "SIGTERM");
+    });
+    const tree = await runningTree(first);
+    const second = npmStart(first.env, first.dataDir);
+    expect(await second.child.exited).toBe(1);
+    const output = await second.output();
+    const port = first.ports.redis;
+    expect(output).toContain(
+      `port ${port} (LOCAL_REDIS_PORT) on 127.0.0.1 is already in use by pid ${tree.redis.pid} (`,
+    );
+    expect(output).toContain("redis-server");
+    expect(output).toContain(
+      `stop it (kill ${tree.redis.pid}), or use another port: LOCAL_REDIS_PORT=${port + 1}`,
+    );
+    expect(output).not.toContain("exited with code");
+    // The first one goes on serving.
+    expect((await fetch(`http://127.0.0.1:${first.ports.accounts}/health`)).ok).toBe(true);
+  }, 90_000);
+
+  test("ACCOUNTS_PORT and CUSTOMERS_PORT: start stops before starting anything, naming this process", async () => {
+    const accountsPort = holdPort();
+    const accounts = startCommand({ ACCOUNTS_PORT: String(accountsPort) });
+    expect(await accounts.child.exited).toBe(1);
+    const accountsError = await new Response(accounts.child.stderr).text();
+    expect(accountsError).toContain(
+      `port ${accountsPort} (ACCOUNTS_PORT) on 127.0.0.1 is already in use by pid ${process.pid} (`,
+    );
+    expect(accountsError).toContain(
+      `ACCOUNTS_PORT=${accountsPort + 1} ACCOUNTS_URL=http://127.0.0.1:${accountsPort + 1}`,
+    );
+
+    const customersPort = holdPort();
+    const customers = startCommand({ CUSTOMERS_PORT: String(customersPort) });
+    expect(await customers.child.exited).toBe(1);
+    const customersError = await new Response(customers.child.stderr).text();
+    expect(customersError).toContain(`port ${customersPort} (CUSTOMERS_PORT) on 127.0.0.1 is already in use`);
+    expect(customersError).toContain(`by pid ${process.pid} (`);
+    // Nothing was started: no redis-server was left behind on its port.
+    expect(await portIsClosed(customers.ports.redis)).toBe(true);
+  }, 60_000);
+});
+
 describe("a service started alone", () => {
+  test("on a port already in use exits 1 naming the port's variable and its holder", async () => {
+    const port = holdPort();
+    const dir = tempDir("streamledger-alone-");
+    cleanups.push(dir.remove);
+    const child = Bun.spawn(serviceCommand(join(ROOT, "customers", "main.ts")), {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL: "redis://127.0.0.1:1",
+        DATA_DIR: dir.path,
+        CUSTOMERS_PORT: String(port),
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    cleanups.push(() => child.kill("SIGKILL"));
+    expect(await child.exited).toBe(1);
+    const stderr = await new Response(child.stderr).text();
+    expect(stderr).toContain(
+      `customers: port ${port} (CUSTOMERS_PORT) on 127.0.0.1 is already in use by pid ${process.pid}`,
+    );
+    expect(stderr).toContain(`CUSTOMERS_PORT=${port + 1}`);
+  }, 60_000);
+
   test("with a bad variable exits 1 naming it", async () => {
     const child = Bun.spawn(serviceCommand(join(ROOT, "accounts", "main.ts")), {
       cwd: ROOT,

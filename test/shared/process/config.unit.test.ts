@@ -4,6 +4,7 @@ import {
   customersPublicUrlOf,
   dashboardOriginsOf,
   loadConfig,
+  metricsListenerOf,
   redisUrlOf,
 } from "../../../shared/process/config";
 
@@ -122,6 +123,27 @@ describe("loadConfig", () => {
       expect(loadConfig({ [name]: "" })).toStrictEqual(loadConfig({}));
     },
   );
+
+  test("METRICS_TOKEN is 16+ visible ASCII characters; a metrics port listens on METRICS_HOST, else HOST", () => {
+    expect(errorOf({ METRICS_TOKEN: "short" }).message).toContain(
+      "METRICS_TOKEN: must be at least 16 characters",
+    );
+    expect(errorOf({ METRICS_TOKEN: "with a space in it, long" }).message).toContain(
+      "METRICS_TOKEN: must be visible",
+    );
+    expect(loadConfig({ METRICS_TOKEN: "0123456789abcdef" }).METRICS_TOKEN).toBe("0123456789abcdef");
+    expect(errorOf({ ACCOUNTS_METRICS_PORT: "0" }).message).toContain("ACCOUNTS_METRICS_PORT");
+
+    expect(metricsListenerOf(loadConfig({}), "customers")).toBeNull();
+    const config = loadConfig({ HOST: "0.0.0.0", CUSTOMERS_METRICS_PORT: "9464" });
+    expect(metricsListenerOf(config, "customers")).toEqual({
+      host: "0.0.0.0",
+      port: 9464,
+      variable: "CUSTOMERS_METRICS_PORT",
+    });
+    expect(metricsListenerOf(config, "accounts")).toBeNull();
+    expect(metricsListenerOf({ ...config, METRICS_HOST: "10.1.2.3" }, "customers")?.host).toBe("10.1.2.3");
+  });
 
   test("treats an undefined variable as unset", () => {
     expect(loadConfig({ CUSTOMERS_PORT: undefined })).toStrictEqual(loadConfig({}));

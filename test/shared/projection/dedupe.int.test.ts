@@ -100,6 +100,30 @@ describe("dedupe, for a handler whose effect is not idempotent", () => {
     expect(projection.entriesRead()).toBe(3);
   });
 
+  test("an entry redriven for another consumer is passed; one redriven for this consumer is applied once", () => {
+    const { projection, count, database } = countingProjection();
+    const redriven = (streamId: string, eventId: string, consumer: string) => {
+      const original = updated(streamId, eventId);
+      return { ...original, fields: [...original.fields, "RedrivenFor", consumer] };
+    };
+    // A malformed entry redriven for another consumer is not this one's to dead-letter either.
+    const malformedForOther = entry("1-2", "CustomerUpdated", { id: "x" }, "e9");
+    malformedForOther.fields.push("RedrivenFor", "accounts");
+
+    const result = projection.applyBatch([
+      redriven("1-0", "e1", "accounts"),
+      redriven("1-1", "e2", "counting"),
+      malformedForOther,
+      redriven("1-3", "e2", "counting"),
+    ]);
+
+    expect(result).toMatchObject({ position: "1-3", applied: 1, duplicates: 1, deadLettered: 0 });
+    expect(count()).toBe(1);
+    expect(projectionState(database).deadLetters).toEqual([]);
+    // Passed, not recorded: the event itself, arriving for everyone, is still applied.
+    expect(projection.applyBatch([updated("2-0", "e1")])).toMatchObject({ applied: 1 });
+  });
+
   test("more EventIds in a batch than one statement records are all recorded", () => {
     const { projection, count } = countingProjection();
     const batch = Array.from({ length: 250 }, (_, i) => updated(`1-${i}`, `e${i}`));

@@ -44,3 +44,28 @@ describe("the stream reader's watchdog", () => {
     expect(recovered.map((entry) => entry.id)).toEqual([second as string]);
   });
 });
+
+describe("closing the stream reader", () => {
+  test("ends a read in flight on a connection Redis dropped at once, not when its watchdog fires", async () => {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const reader = createStreamReader({
+      connect: () => connectRedis(redis.url, logger, "closed-reader", { blocking: true }),
+      streamKey: uniqueStreamKey(),
+      count: 10,
+      // Blocked for long, with a watchdog later still: the read below can end in time only by the close.
+      blockMs: 60_000,
+      stallMs: 60_000,
+    });
+    const reading = reader.read("0-0").catch((error: unknown) => error);
+    await eventually("the read to block in Redis", async () => {
+      const clients = String(await redis.client.call("CLIENT", "LIST")).split("\n");
+      return clients.some((client) => client.includes("name=closed-reader") && client.includes("cmd=xread"));
+    });
+    await redis.kill();
+
+    reader.close();
+    const ended = await reading;
+    expect(String(ended)).toContain("the reader was closed");
+  });
+});
